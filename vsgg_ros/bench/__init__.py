@@ -1,0 +1,1 @@
+"""Benchmarks behind `vsgg bench`: each returns a JSON-ready dict."""
