@@ -51,13 +51,17 @@ class Mask:
 
 @dataclass(slots=True)
 class Frame:
-    """One decoded camera image. ``image`` is HxWx3 uint8 RGB."""
+    """One decoded camera image. ``image`` is HxWx3 uint8 RGB.
+
+    ``ground_truth`` is set only by sources that carry annotations (SynthRoom, evaluation bags).
+    """
 
     index: int
     stamp_ns: int
     image: np.ndarray
     frame_id: str = "camera"
     source_id: str = "camera"
+    ground_truth: SceneGraph | None = None
 
     @property
     def height(self) -> int:
