@@ -33,10 +33,69 @@ def _bench_codec(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from vsgg_ros.config import flag_specs, load_config
+    from vsgg_ros.run import run
+
+    flags = {name: getattr(args, name) for name, _, _ in flag_specs()}
+    config = load_config(args.config, flags, args.set or [])
+    stats = run(config, progress=not args.json and not args.quiet)
+    _emit(stats, args.json)
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from vsgg_ros.io.inspect import describe
+
+    _emit(describe(args.path), args.json)
+    return 0
+
+
+def _bench_pipeline(args: argparse.Namespace) -> int:
+    from vsgg_ros.bench.pipeline import run_pipeline_bench
+
+    _emit(run_pipeline_bench(frames=args.frames, predictor_ms=args.predictor_ms, rss_frames=args.rss_frames), args.json)
+    return 0
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    from vsgg_ros.config import flag_specs
+
+    run = sub.add_parser("run", help="run the pipeline on a video, image folder, bag or ZeroMQ image stream")
+    run.add_argument("--config", help="YAML file with the same keys as the flags (plus engine:, relations:)")
+    run.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override a config key, e.g. engine.queue_size=4"
+    )
+    for name, hint, help_text in flag_specs():
+        flag = "--" + name.replace("_", "-")
+        if hint is bool:
+            run.add_argument(flag, dest=name, action="store_true", default=None, help=help_text)
+        else:
+            kind = {int: int, float: float}.get(_scalar(hint), str)
+            run.add_argument(flag, dest=name, type=kind, default=None, help=help_text)
+    run.add_argument("--json", action="store_true", help="print the final stats as JSON")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(handler=_run)
+
+
+def _scalar(hint: object) -> object:
+    """The non-None member of ``X | None``."""
+    import typing
+
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return args[0] if args else hint
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vsgg", description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
+
+    _add_run(sub)
+    info = sub.add_parser("info", help="describe a bag (topics, types, counts) or a video (size, fps, frames)")
+    info.add_argument("path")
+    info.add_argument("--json", action="store_true")
+    info.set_defaults(handler=_info)
 
     bench = sub.add_parser("bench", help="benchmarks with JSON output (ratios measured in one run)")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
@@ -44,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     codec.add_argument("--seconds", type=float, default=1.0, help="time budget per measurement")
     codec.add_argument("--json", action="store_true", help="machine-readable output")
     codec.set_defaults(handler=_bench_codec)
+    pipe = bench_sub.add_parser("pipeline", help="engine overhead, overload latency, memory growth, ZeroMQ rate")
+    pipe.add_argument("--frames", type=int, default=2000, help="frames for the overhead and overload runs")
+    pipe.add_argument("--predictor-ms", type=float, default=60.0, help="predictor cost; source runs 3x faster")
+    pipe.add_argument("--rss-frames", type=int, default=20000, help="frames for the memory-growth run")
+    pipe.add_argument("--json", action="store_true")
+    pipe.set_defaults(handler=_bench_pipeline)
     return parser
 
 
@@ -54,9 +119,18 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import logging
+
+    from vsgg_ros.config import ConfigError
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except (ConfigError, FileNotFoundError, FileExistsError, NotADirectoryError) as err:
+        print(f"vsgg: error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

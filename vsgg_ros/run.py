@@ -1,0 +1,145 @@
+"""Builds a Pipeline from a RunConfig: which source, tracker, predictor and sinks a `vsgg run` uses."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from vsgg_ros.assembler import RelationPolicy
+from vsgg_ros.config import ConfigError, RunConfig
+from vsgg_ros.graph import Frame
+from vsgg_ros.ground_truth import GroundTruthPredictor, GroundTruthTracker
+from vsgg_ros.interfaces import Predictor, Sink, Source, Tracker
+from vsgg_ros.io.files import VIDEO_SUFFIXES, ImageDirSource, VideoFileSource
+from vsgg_ros.io.pacing import paced
+from vsgg_ros.pipeline import EngineConfig, Pipeline
+
+log = logging.getLogger(__name__)
+
+HEADS = ("gt", "none")
+
+
+def is_live(source: str) -> bool:
+    return source.startswith(("tcp://", "ipc://", "inproc://"))
+
+
+def open_source(config: RunConfig) -> Source:
+    """The source for ``config.source``, chosen by its form; a clear error when it fits none."""
+    spec = config.source
+    if not spec:
+        raise ConfigError("source: missing; give --source PATH or tcp://host:port")
+    if is_live(spec):
+        from vsgg_ros.io.zmq_source import ZmqImageSource
+
+        return ZmqImageSource(spec, source_id=config.source_id)
+    path = Path(spec)
+    if not path.exists():
+        raise FileNotFoundError(f"source {spec!r} does not exist")
+    if path.suffix in (".mcap", ".db3") or (path.is_dir() and (path / "metadata.yaml").is_file()):
+        from vsgg_ros.io.bag_source import BagSource
+
+        return BagSource(path, config.topic, config.gt_topic, config.source_id)
+    if path.is_dir():
+        return ImageDirSource(path, source_id=config.source_id)
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        return VideoFileSource(path, source_id=config.source_id)
+    raise ConfigError(f"source: cannot tell what {spec!r} is (video {', '.join(VIDEO_SUFFIXES)}, folder, bag, tcp://)")
+
+
+class _Paced:
+    """Wraps a source so its frames arrive at the recorded rate."""
+
+    def __init__(self, source: Source, speed: float) -> None:
+        self.source = source
+        self.speed = speed
+        self.skipped = getattr(source, "skipped", {})
+
+    def frames(self) -> Iterator[Frame]:
+        return paced(self.source.frames(), self.speed)
+
+    def close(self) -> None:
+        self.source.close()
+
+
+def build_models(config: RunConfig) -> tuple[Tracker, Predictor | None]:
+    if config.head not in HEADS:
+        raise ConfigError(f"head: {config.head!r} is not one of {', '.join(HEADS)}")
+    predictor = GroundTruthPredictor() if config.head == "gt" else None
+    return GroundTruthTracker(), predictor
+
+
+def open_sinks(config: RunConfig, stack: contextlib.ExitStack) -> list[Sink]:
+    """Every output asked for; each is registered on ``stack`` so a failure while opening the next
+    still closes (finalises) the ones already open."""
+    sinks: list[Sink] = []
+
+    def add(sink: Any) -> None:
+        stack.callback(sink.close)
+        sinks.append(sink)
+
+    if config.zmq:
+        from vsgg_ros.io.zmq_sink import ZmqGraphSink
+
+        add(ZmqGraphSink(config.zmq, latest_only=config.zmq_latest_only))
+    if config.out:
+        from vsgg_ros.io.bag_sink import McapGraphSink
+
+        add(McapGraphSink(config.out, debug_images=config.out_images))
+    if config.jsonl:
+        from vsgg_ros.io.jsonl_sink import JsonlSink
+
+        add(JsonlSink(config.jsonl))
+    if config.render:
+        from vsgg_ros.render import VideoRenderSink
+
+        add(VideoRenderSink(config.render))
+    return sinks
+
+
+def engine_config(config: RunConfig) -> EngineConfig:
+    live = config.realtime or is_live(config.source)
+    mode = config.engine.predictor_mode
+    return EngineConfig(
+        queue_size=config.engine.queue_size,
+        drop_frames=live,
+        predictor_mode=("async" if live else "sync") if mode == "auto" else mode,
+        latency_from=config.engine.latency_from,
+        max_frames=config.max_frames,
+        relation_policy=RelationPolicy(
+            config.relations.max_age_frames, config.relations.max_age_sec, config.relations.keep_lost
+        ),
+    )
+
+
+def run(config: RunConfig, progress: bool = True) -> dict[str, object]:
+    """Run the whole stream; returns the engine's stats (also on interruption)."""
+    tracker, predictor = build_models(config)
+    source = open_source(config)
+    if config.realtime and not is_live(config.source):
+        source = _Paced(source, config.speed)
+    with contextlib.ExitStack() as stack:
+        stack.callback(source.close)
+        sinks = open_sinks(config, stack)
+        pipeline = Pipeline(source, tracker, predictor, sinks, engine_config(config))
+        bar = _progress_bar(config, progress)
+        stats = pipeline.run(on_graph=(lambda _graph: bar.update(1)) if bar is not None else None)
+        if bar is not None:
+            bar.close()
+    outputs = {name: value for name in ("zmq", "out", "jsonl", "render") if (value := getattr(config, name))}
+    if config.out:
+        from vsgg_ros.io.bag_sink import bag_folder
+
+        outputs["out"] = str(bag_folder(config.out))
+    stats["outputs"] = outputs
+    return stats
+
+
+def _progress_bar(config: RunConfig, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=config.max_frames, unit="frame", desc="vsgg run", dynamic_ncols=True)
