@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import os
-import threading
 import time
 from typing import Any
 
@@ -129,62 +128,75 @@ def measure_memory(frames: int) -> dict[str, Any]:
     }
 
 
-def measure_zmq(seconds: float = 1.0) -> dict[str, Any]:
+def _count_graphs(endpoint: str, seconds: float, conn: Any) -> None:
+    """Subscriber process: decode every graph to plain msgpack data, as a client app would."""
+    import msgpack
     import zmq
 
-    from vsgg_ros.codec.wire import decode_graph
+    sub = zmq.Context.instance().socket(zmq.SUB)
+    sub.setsockopt(zmq.RCVHWM, 100_000)
+    sub.setsockopt(zmq.LINGER, 0)
+    sub.connect(endpoint)
+    sub.setsockopt(zmq.SUBSCRIBE, b"vsgg/graph/")
+    poller = zmq.Poller()
+    poller.register(sub, zmq.POLLIN)
+    count, first, last = 0, 0.0, 0.0
+    deadline = time.perf_counter() + seconds + 10.0
+    while time.perf_counter() < deadline:
+        if not poller.poll(500):
+            if count:
+                break
+            continue
+        _topic, payload = sub.recv_multipart()
+        graph = msgpack.unpackb(payload)
+        if graph.get("model_id") == "warmup":
+            continue
+        last = time.perf_counter()
+        if count == 0:
+            first = last
+        count += 1
+    conn.send({"received": count, "seconds": last - first})
+    sub.close()
+
+
+def measure_zmq(seconds: float = 1.0) -> dict[str, Any]:
+    """Graphs/s from the ZeroMQ sink to a subscriber in another process over loopback TCP."""
+    import multiprocessing
+
+    from vsgg_ros.codec.wire import encode_graph
     from vsgg_ros.io.zmq_sink import ZmqGraphSink
 
     graph = SyntheticSource(n_frames=1, n_objects=20).annotation(0, 0)
+    warmup = SyntheticSource(n_frames=1, n_objects=1).annotation(0, 0)
+    warmup.model_id = "warmup"
     sink = ZmqGraphSink("tcp://127.0.0.1:0", hwm=100_000)
-    ctx = zmq.Context.instance()
-    sub = ctx.socket(zmq.SUB)
-    sub.setsockopt(zmq.RCVHWM, 100_000)
-    sub.setsockopt(zmq.LINGER, 0)
-    sub.connect(sink.endpoint)
-    sub.setsockopt(zmq.SUBSCRIBE, b"")
-    received = {"n": 0}
-    stop = threading.Event()
-
-    def consume() -> None:
-        poller = zmq.Poller()
-        poller.register(sub, zmq.POLLIN)
-        while not stop.is_set():
-            if poller.poll(50):
-                _topic, payload = sub.recv_multipart()
-                decode_graph(payload)
-                received["n"] += 1
-
-    consumer = threading.Thread(target=consume, daemon=True)
-    consumer.start()
-    deadline = time.perf_counter() + 5.0
-    while received["n"] == 0 and time.perf_counter() < deadline:  # slow joiner: wait for the subscription
-        sink.write(graph, None)
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_count_graphs, args=(sink.endpoint, seconds, child), daemon=True)
+    proc.start()
+    time.sleep(1.0)  # slow joiner: the subscription must reach the PUB before counting starts
+    for _ in range(20):
+        sink.write(warmup, None)
         time.sleep(0.01)
-    start_count = received["n"]
-    t0 = time.perf_counter()
     sent = 0
+    t0 = time.perf_counter()
     while time.perf_counter() - t0 < seconds:
-        for _ in range(100):
+        for _ in range(50):
             sink.write(graph, None)
-        sent += 100
+        sent += 50
     send_s = time.perf_counter() - t0
-    drain_deadline = time.perf_counter() + 2.0
-    while received["n"] - start_count < sent and time.perf_counter() < drain_deadline:
-        time.sleep(0.005)
-    elapsed = time.perf_counter() - t0
-    stop.set()
-    consumer.join(1.0)
+    result = parent.recv() if parent.poll(seconds + 15.0) else {"received": 0, "seconds": 0.0}
+    proc.join(2.0)
     sink.close()
-    sub.close()
-    got = received["n"] - start_count
-    rate = got / elapsed
+    rate = result["received"] / result["seconds"] if result["seconds"] > 0 else 0.0
     return {
         "objects": len(graph.objects),
         "relations": len(graph.relations),
+        "payload_bytes": len(encode_graph(graph)),
         "sent": sent,
-        "received": got,
         "send_rate_per_s": round(sent / send_s, 1),
+        "received": result["received"],
+        "hwm_drops": sink.drops.get("zmq_hwm", 0),
         "received_decoded_per_s": round(rate, 1),
         "goal_per_s": 5000,
         "goal_met": rate >= 5000,
