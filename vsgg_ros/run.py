@@ -130,7 +130,7 @@ def run(config: RunConfig, progress: bool = True) -> dict[str, object]:
             bar.close()
     outputs = {name: value for name in ("zmq", "out", "jsonl", "render") if (value := getattr(config, name))}
     if config.out:
-        from vsgg_ros.io.bag_sink import bag_folder
+        from vsgg_ros.io.bag_writer import bag_folder
 
         outputs["out"] = str(bag_folder(config.out))
     stats["outputs"] = outputs
