@@ -105,7 +105,8 @@ def test_sigint_mid_stream_leaves_a_readable_mcap(bag: Path, tmp_path: Path) -> 
     assert 0 < written < 150, "the run should have been interrupted mid-stream"
     with AnyReader([out]) as reader:
         frames = [reader.deserialize(raw, c.msgtype).frame_index for c, _, raw in reader.messages()]
-    assert frames == list(range(written))
+    # --realtime may drop frames it cannot keep up with; every graph it published is in the bag, in order.
+    assert len(frames) == written and frames == sorted(set(frames))
     with (out / "interrupted.mcap").open("rb") as f:
         decoded = [m.frame_index for *_, m in make_reader(f, decoder_factories=[DecoderFactory()])
                    .iter_decoded_messages()]
@@ -114,7 +115,9 @@ def test_sigint_mid_stream_leaves_a_readable_mcap(bag: Path, tmp_path: Path) -> 
 
 def _start_run(bag: Path, port: int) -> subprocess.Popen:
     return subprocess.Popen(
-        vsgg("run", "--source", str(bag), "--zmq", f"tcp://127.0.0.1:{port}", "--realtime", "--quiet"),
+        # sync prediction: every published graph carries its own frame's relations (async would start empty)
+        vsgg("run", "--source", str(bag), "--zmq", f"tcp://127.0.0.1:{port}", "--realtime", "--quiet",
+             "--set", "engine.predictor_mode=sync"),
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
 

@@ -54,10 +54,7 @@ def msg_dir() -> Path:
 
 def msg_definitions() -> dict[str, str]:
     """Full type name (``vsgg_ros/msg/<Name>``) -> ``.msg`` text, for every file in :func:`msg_dir`."""
-    return {
-        f"{PACKAGE}/msg/{path.stem}": path.read_text(encoding="utf-8")
-        for path in sorted(msg_dir().glob("*.msg"))
-    }
+    return {f"{PACKAGE}/msg/{path.stem}": path.read_text(encoding="utf-8") for path in sorted(msg_dir().glob("*.msg"))}
 
 
 @cache
