@@ -46,7 +46,7 @@ def decode_array(obj: Any, *, copy: bool = False) -> np.ndarray:
         raise WireFormatError(f"array.dtype: expected a string like '<f4', got {type(dtype_str).__name__}")
     try:
         dtype = np.dtype(dtype_str)
-    except TypeError:
+    except (TypeError, ValueError, SyntaxError):
         raise WireFormatError(f"array.dtype: {dtype_str!r} is not a numpy dtype string") from None
     if dtype.kind not in _KINDS or dtype.fields is not None or dtype.subdtype is not None:
         raise WireFormatError(f"array.dtype: {dtype_str!r} is not a plain bool/int/uint/float type")
@@ -55,9 +55,10 @@ def decode_array(obj: Any, *, copy: bool = False) -> np.ndarray:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise WireFormatError(f"array.data: expected binary (msgpack bin), got {type(data).__name__}")
     expected = math.prod(shape) * dtype.itemsize
-    if len(data) != expected:
+    nbytes = data.nbytes if isinstance(data, memoryview) else len(data)
+    if nbytes != expected:
         raise WireFormatError(
-            f"array.data: holds {len(data)} bytes, but shape {list(shape)} of {dtype.str} needs {expected}"
+            f"array.data: holds {nbytes} bytes, but shape {list(shape)} of {dtype.str} needs {expected}"
         )
     out = np.frombuffer(data, dtype=dtype).reshape(shape)
     return out.copy() if copy else out
