@@ -40,3 +40,22 @@ def test_cli_prints_the_result_as_json(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["bench", "codec", "--seconds", "0.02", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["msgpack_vs_json"]["json_graphs_per_s"] > 0
+
+
+def test_toon_section_compares_the_same_content() -> None:
+    from vsgg_ros.codec.toon import ToonSchema, decode_toon
+    from vsgg_ros.vocab import load_vocabulary
+
+    section = run_codec_bench(seconds=0.0)["toon_vs_json_length"]
+    for name in ("action_genome", "pvsg"):
+        entry = section[name]
+        assert 0 < entry["toon_chars"] < entry["compact_json_chars"]
+        assert entry["ratio"] == pytest.approx(entry["toon_chars"] / entry["compact_json_chars"], abs=1e-3)
+        assert entry["goal_met"] is (entry["ratio"] <= 0.6)
+    # the measured TOON text is a complete, strictly valid graph, not a truncated one
+    from vsgg_ros.bench.toon_length import ag_like_graph
+    from vsgg_ros.codec.toon import encode_toon, scene_graph_to_toon
+
+    toon_graph, _ = scene_graph_to_toon(ag_like_graph(), ToonSchema.AG, vocabulary=load_vocabulary("ag"))
+    decoded = decode_toon(encode_toon(toon_graph), ToonSchema.AG, vocabulary=load_vocabulary("ag"))
+    assert decoded.strictly_valid and len(decoded.objects) == section["action_genome"]["objects"]

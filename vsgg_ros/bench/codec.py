@@ -1,7 +1,7 @@
 """`vsgg bench codec`: how the graph codecs compare, measured in one run on this machine.
 
 Each comparison is one section of the result, keyed by name in :data:`SECTIONS`, so further
-comparisons (the TOON-vs-JSON length section) are added by registering a function there.
+comparisons are added by registering a function there.
 Throughput rounds alternate between the contenders so that load changes on a shared machine hit
 both alike; the reported rate uses the median round.
 """
@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from vsgg_ros.bench.toon_length import toon_vs_json_length
 from vsgg_ros.codec.jsoncodec import dumps_graph, loads_graph
 from vsgg_ros.codec.wire import decode_graph, encode_graph
 from vsgg_ros.graph import ObjectNode, Relation, SceneGraph, TrackState
@@ -130,11 +131,10 @@ def _timed(fn: Callable[[], None], calls: int) -> float:
     return max(time.perf_counter() - start, 1e-9)
 
 
-# Result sections in output order. The TOON length comparison (TOON vs compact JSON characters
-# for AG-like and PVSG-like graphs) is registered here under "toon_vs_json_length" once the TOON
-# codec exists.
+# Result sections in output order.
 SECTIONS: dict[str, Section] = {
     "msgpack_vs_json": msgpack_vs_json,
+    "toon_vs_json_length": toon_vs_json_length,
 }
 
 
