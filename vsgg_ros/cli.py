@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     _add_run(sub)
+    from vsgg_ros.eval.cli import add_eval_command
+
+    add_eval_command(sub)
     info = sub.add_parser("info", help="describe a bag (topics, types, counts) or a video (size, fps, frames)")
     info.add_argument("path")
     info.add_argument("--json", action="store_true")
