@@ -44,10 +44,46 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from vsgg_ros.demo import DemoOptions, run_demo
+
+    width, _, height = args.size.partition("x")
+    options = DemoOptions(
+        out=Path(args.out),
+        frames=args.frames,
+        size=(int(width), int(height)),
+        seed=args.seed,
+        zmq=None if args.zmq == "off" else args.zmq,
+        progress=not args.json,
+    )
+    summary = run_demo(options)
+    if args.json:
+        _emit(summary, True)
+        return 0
+    print(f"\nvsgg demo: {summary['frames']} frames of {summary['recording']}")
+    print(f"  head {summary['head']}, {summary['fps']} fps, latency p50 {summary['latency_ms']['p50_ms']} ms, "
+          f"p99 {summary['latency_ms']['p99_ms']} ms")
+    for constraint, numbers in summary["action_genome_sgdet"].items():
+        cells = "  ".join(f"{name}{k} {v:.1f}" for name, values in numbers.items() for k, v in values.items())
+        print(f"  Action Genome SGDET, {constraint} constraint: {cells}")
+    for name, value in summary["outputs"].items():
+        print(f"  {name}: {value}")
+    return 0
+
+
 def _info(args: argparse.Namespace) -> int:
     from vsgg_ros.io.inspect import describe
 
     _emit(describe(args.path), args.json)
+    return 0
+
+
+def _bench_synth(args: argparse.Namespace) -> int:
+    from vsgg_ros.synth.bench import run_synth_bench
+
+    _emit(run_synth_bench(seconds=args.seconds), args.json)
     return 0
 
 
@@ -87,14 +123,26 @@ def _scalar(hint: object) -> object:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vsgg", description=__doc__.split("\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="vsgg", description="Video scene graphs, every frame: run, demo, evaluate, synthesise, benchmark."
+    )
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
 
     _add_run(sub)
+    demo = sub.add_parser("demo", help="the whole job on the embedded default: SynthRoom -> pipeline -> metrics")
+    demo.add_argument("--out", default="out/demo", help="folder for the recording and the results")
+    demo.add_argument("--frames", type=int, default=120)
+    demo.add_argument("--size", default="320x240", help="WIDTHxHEIGHT")
+    demo.add_argument("--seed", type=int, default=20261122, help="SynthRoom seed (held out from training)")
+    demo.add_argument("--zmq", default="tcp://127.0.0.1:5555", help="ZeroMQ PUB endpoint, or 'off'")
+    demo.add_argument("--json", action="store_true")
+    demo.set_defaults(handler=_demo)
     from vsgg_ros.eval.cli import add_eval_command
+    from vsgg_ros.synth.cli import add_synth_commands
 
     add_eval_command(sub)
+    add_synth_commands(sub)
     info = sub.add_parser("info", help="describe a bag (topics, types, counts) or a video (size, fps, frames)")
     info.add_argument("path")
     info.add_argument("--json", action="store_true")
@@ -106,6 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     codec.add_argument("--seconds", type=float, default=1.0, help="time budget per measurement")
     codec.add_argument("--json", action="store_true", help="machine-readable output")
     codec.set_defaults(handler=_bench_codec)
+    synth = bench_sub.add_parser("synth", help="SynthRoom frames (with exact ground truth) generated per second")
+    synth.add_argument("--seconds", type=float, default=5.0)
+    synth.add_argument("--json", action="store_true")
+    synth.set_defaults(handler=_bench_synth)
     pipe = bench_sub.add_parser("pipeline", help="engine overhead, overload latency, memory growth, ZeroMQ rate")
     pipe.add_argument("--frames", type=int, default=2000, help="frames for the overhead and overload runs")
     pipe.add_argument("--predictor-ms", type=float, default=60.0, help="predictor cost; source runs 3x faster")

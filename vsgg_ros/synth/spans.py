@@ -1,0 +1,33 @@
+"""Per-frame relation sets folded into time spans, as the video-level formats store them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+RelKey = tuple[int, int, str]
+
+
+def runs(frames: Iterable[int]) -> list[tuple[int, int]]:
+    """Maximal runs of consecutive frame indices as half-open ``(start, end)`` pairs."""
+    out: list[tuple[int, int]] = []
+    for f in sorted(set(frames)):
+        if out and out[-1][1] == f:
+            out[-1] = (out[-1][0], f + 1)
+        else:
+            out.append((f, f + 1))
+    return out
+
+
+class Timeline:
+    """Collects which (subject, object, predicate) holds in which frame of one video."""
+
+    def __init__(self) -> None:
+        self.frames: dict[RelKey, list[int]] = {}
+
+    def add(self, frame: int, keys: Iterable[RelKey]) -> None:
+        for key in keys:
+            self.frames.setdefault(key, []).append(frame)
+
+    def spans(self) -> list[tuple[RelKey, list[tuple[int, int]]]]:
+        """Every relation with its half-open spans, sorted by (subject, object, predicate)."""
+        return [(key, runs(self.frames[key])) for key in sorted(self.frames)]
