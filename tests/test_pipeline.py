@@ -170,3 +170,22 @@ def test_engine_config_rejects_bad_values() -> None:
         EngineConfig(predictor_mode="sometimes")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_age_frames"):
         RelationPolicy(max_age_frames=-1)
+
+
+def test_sigusr1_logs_stats_without_stopping(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+    import os
+    import signal
+
+    source = SyntheticSource(n_frames=40, n_objects=2, fps=200.0, rate_limited=True)
+    sink = ListSink()
+    pipeline = Pipeline(source, GroundTruthTracker(), None, [sink])
+
+    def poke(graph: SceneGraph) -> None:
+        if graph.frame_index == 10:
+            os.kill(os.getpid(), signal.SIGUSR1)
+
+    with caplog.at_level(logging.INFO, logger="vsgg_ros.pipeline"):
+        pipeline.run(on_graph=poke)
+    assert len(sink.graphs) == 40
+    assert any('"frames_out"' in r.getMessage() for r in caplog.records)

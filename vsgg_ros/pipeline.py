@@ -16,11 +16,13 @@ Read top to bottom for the path of one frame:
 
 State is bounded: two small queues, the latest prediction, and fixed-size histograms.
 SIGINT/SIGTERM stop the loop; sinks and the source are always closed, so files are finalised.
+SIGUSR1 logs the stats so far (fps, drops, latency percentiles) without stopping.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import queue
 import signal
@@ -115,7 +117,7 @@ class Pipeline:
         worker = None
         if self.predictor is not None and self.config.predictor_mode == "async":
             worker = threading.Thread(target=self._predict_loop, name="vsgg-predictor", daemon=True)
-        with _stop_on_signals(self.stop):
+        with _signal_handlers(self.stop, self.snapshot):
             try:
                 reader.start()
                 if worker is not None:
@@ -313,17 +315,24 @@ class _Mailbox(Generic[T]):
 
 
 @contextlib.contextmanager
-def _stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
-    """Route SIGINT/SIGTERM to ``stop`` while the engine runs (main thread only; elsewhere a no-op)."""
+def _signal_handlers(stop: Callable[[], None], report: Callable[[], dict[str, object]]) -> Iterator[None]:
+    """While the engine runs: SIGINT/SIGTERM stop it cleanly, SIGUSR1 logs the stats so far.
+
+    Only the main thread may install handlers; elsewhere (a ROS executor thread, tests) this is a no-op.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def handler(signum: int, _frame: object) -> None:
+    def on_stop(signum: int, _frame: object) -> None:
         log.warning("received %s; finishing and closing outputs", signal.Signals(signum).name)
         stop()
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    def on_report(_signum: int, _frame: object) -> None:
+        log.info("stats: %s", json.dumps(report(), sort_keys=True))
+
+    handlers = {signal.SIGINT: on_stop, signal.SIGTERM: on_stop, signal.SIGUSR1: on_report}
+    previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
     try:
         yield
     finally:
