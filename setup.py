@@ -1,13 +1,15 @@
-"""setuptools shim: copies the ROS 2 message definitions into the wheel.
+"""setuptools shim for what pyproject.toml cannot say.
 
-`msg/*.msg` is the single source of the message contract. ROS builds read it through CMakeLists.txt;
-pip installs carry a copy as `vsgg_ros/msg_defs/` so that bag and CDR code works without ROS.
+- Packages: ``vsgg_ros`` and the training package, which lives in ``training/`` but installs as
+  ``vsgg_training`` (no generic top-level ``training`` module in site-packages).
+- `msg/*.msg` is the single source of the message contract. ROS builds read it through CMakeLists.txt;
+  pip installs carry a copy as `vsgg_ros/msg_defs/` so that bag and CDR code works without ROS.
 """
 
 import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_namespace_packages, find_packages, setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
@@ -22,4 +24,14 @@ class BuildWithMsgDefs(build_py):
             shutil.copy2(msg, target / msg.name)
 
 
-setup(cmdclass={"build_py": BuildWithMsgDefs})
+# Namespace discovery so data folders (vsgg_ros/vocab/data, …) ship as package data.
+PACKAGES = find_namespace_packages(include=["vsgg_ros", "vsgg_ros.*"], exclude=["*__pycache__*"]) + [
+    "vsgg_training",
+    *(f"vsgg_training.{name}" for name in find_packages("training")),
+]
+
+setup(
+    packages=PACKAGES,
+    package_dir={"vsgg_training": "training"},
+    cmdclass={"build_py": BuildWithMsgDefs},
+)
