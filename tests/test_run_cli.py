@@ -6,7 +6,6 @@ Everything stays on 127.0.0.1 and every wait is bounded.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
@@ -138,12 +137,13 @@ def _check_client_output(lines: list[str]) -> None:
         assert area == 60 and box == [30, 10, 36, 20]
 
 
-def test_python_client_decodes_graphs_from_vsgg_run(bag: Path) -> None:
+def _client_receives_graphs(bag: Path, command: list[str], cwd: Path | None = None) -> None:
+    """Start a client (it connects first), then `vsgg run` publishing; the client must decode 5 graphs."""
     port = free_port()
+    endpoint = f"tcp://127.0.0.1:{port}"
     client = subprocess.Popen(
-        [sys.executable, str(EXAMPLES / "zmq_subscriber.py"), "--endpoint", f"tcp://127.0.0.1:{port}",
-         "--count", "5", "--timeout", "60", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [*command, "--endpoint", endpoint, "--count", "5", "--timeout", "60"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
     )
     run = _start_run(bag, port)
     try:
@@ -153,6 +153,10 @@ def test_python_client_decodes_graphs_from_vsgg_run(bag: Path) -> None:
         run.communicate(timeout=30)
     assert client.returncode == 0, stderr
     _check_client_output(stdout.splitlines())
+
+
+def test_python_client_decodes_graphs_from_vsgg_run(bag: Path) -> None:
+    _client_receives_graphs(bag, [sys.executable, str(EXAMPLES / "zmq_subscriber.py"), "--json"])
 
 
 @pytest.mark.node
@@ -160,20 +164,7 @@ def test_node_client_decodes_graphs_from_vsgg_run(bag: Path) -> None:
     node = shutil.which("node")
     if node is None or not (EXAMPLES / "node_modules" / "zeromq").is_dir():
         pytest.skip("needs Node.js 20 and `npm ci --ignore-scripts` in examples/ (./dev test does this)")
-    port = free_port()
-    client = subprocess.Popen(
-        [node, str(EXAMPLES / "zmq_subscriber.js"), "--endpoint", f"tcp://127.0.0.1:{port}", "--count", "5",
-         "--timeout", "60"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=EXAMPLES, env={**os.environ},
-    )
-    run = _start_run(bag, port)
-    try:
-        stdout, stderr = client.communicate(timeout=90)
-    finally:
-        run.send_signal(signal.SIGINT)
-        run.communicate(timeout=30)
-    assert client.returncode == 0, stderr
-    _check_client_output(stdout.splitlines())
+    _client_receives_graphs(bag, [node, str(EXAMPLES / "zmq_subscriber.js")], cwd=EXAMPLES)
 
 
 def test_config_errors_name_the_key(tmp_path: Path, bag: Path) -> None:

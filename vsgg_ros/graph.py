@@ -86,6 +86,13 @@ class Track:
     first_frame: int = 0
     last_frame: int = 0
 
+    @classmethod
+    def from_node(cls, node: ObjectNode, frame_index: int) -> Track:
+        """A track seen in this frame only: how an annotated object enters the engine."""
+        return cls(
+            node.id, node.box, node.label, node.class_id, node.score, node.state, node.mask, frame_index, frame_index
+        )
+
 
 @dataclass(slots=True)
 class ObjectNode:

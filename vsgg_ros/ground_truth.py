@@ -17,20 +17,7 @@ class GroundTruthTracker:
         gt = frame.ground_truth
         if gt is None:
             return []
-        return [
-            Track(
-                track_id=o.id,
-                box=o.box,
-                label=o.label,
-                class_id=o.class_id,
-                score=o.score,
-                state=o.state,
-                mask=o.mask,
-                first_frame=frame.index,
-                last_frame=frame.index,
-            )
-            for o in gt.objects
-        ]
+        return [Track.from_node(o, frame.index) for o in gt.objects]
 
     def reset(self) -> None:
         """Stateless: nothing to forget."""

@@ -535,27 +535,21 @@ def _raw_to_rgb(body: Any, encoding: str) -> np.ndarray:
 
 
 def _compress(rgb: np.ndarray, encoding: str, jpeg_quality: int) -> bytes:
-    import cv2
+    from vsgg_ros.io.images import encode_compressed
 
-    bgr = np.ascontiguousarray(rgb[..., ::-1])
-    if encoding == "jpeg":
-        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
-    else:
-        ok, buf = cv2.imencode(".png", bgr)
-    if not ok:
-        raise ValueError(f"OpenCV could not encode the frame as {encoding}")
-    return buf.tobytes()
+    return encode_compressed(rgb, encoding, jpeg_quality)
 
 
 def _decompress(body: Any, encoding: str) -> np.ndarray:
-    import cv2
+    from vsgg_ros.io.base import BadFrame
+    from vsgg_ros.io.images import decode_compressed
 
     if type(body) is not bytes:
         raise _bad("image message.image", f"{encoding} file bytes (msgpack bin)", body)
-    bgr = cv2.imdecode(np.frombuffer(body, dtype=np.uint8), cv2.IMREAD_COLOR) if body else None
-    if bgr is None:
-        raise WireFormatError(f"image message.image: {len(body)} bytes do not decode as a {encoding} image")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    try:
+        return decode_compressed(body, encoding)
+    except BadFrame:
+        raise WireFormatError(f"image message.image: {len(body)} bytes do not decode as a {encoding} image") from None
 
 
 def _array_summary(value: Any) -> str:
