@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import types
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from vsgg_ros.graph import Frame, SceneGraph
 from vsgg_ros.synth.bench import run_synth_bench
 from vsgg_ros.synth.cli import add_synth_commands
 from vsgg_ros.synth.draw import contact_sheet, draw_graph
@@ -57,35 +53,16 @@ def test_bad_arguments_exit_2_with_a_message(
     assert not (tmp_path / "synthroom.json").exists()
 
 
-def test_bag_format_without_the_bag_module(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "vsgg_ros.synth.bag", None)  # import now raises ImportError
-    assert _run(["--out", str(tmp_path), "--videos", "1", "--frames", "2", "--formats", "ag,bag"]) == 2
-    err = capsys.readouterr().err
-    assert "'bag' format needs vsgg_ros.synth.bag.write_bag" in err
+def test_bag_format_writes_readable_recordings_alongside_other_formats(tmp_path: Path) -> None:
+    from vsgg_ros.io.bag_source import BagSource
 
-
-def test_bag_format_hands_every_frame_to_write_bag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[Path, str, float, int]] = []
-
-    def write_bag(path: Path, steps: Iterable[tuple[Frame, SceneGraph]], *, video_id: str, fps: float) -> None:
-        n = 0
-        for frame, graph in steps:
-            assert frame.index == graph.frame_index == n
-            n += 1
-        calls.append((path, video_id, fps, n))
-
-    stand_in = types.ModuleType("vsgg_ros.synth.bag")
-    stand_in.write_bag = write_bag  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "vsgg_ros.synth.bag", stand_in)
     argv = ["--out", str(tmp_path), "--videos", "2", "--frames", "5", "--size", "64x48", "--formats", "bag,vidvrd"]
     assert _run([*argv, "--quiet"]) == 0
-    assert [(c[0].name, c[1], c[3]) for c in calls] == [
-        ("SR0V0000.mcap", "SR0V0000", 5),
-        ("SR0V0001.mcap", "SR0V0001", 5),
-    ]
-    assert all(c[0].parent == tmp_path / "bags" for c in calls)
+    assert sorted(p.name for p in (tmp_path / "bags").iterdir()) == ["SR0V0000", "SR0V0001"]
+    frames = list(BagSource(tmp_path / "bags" / "SR0V0001").frames())
+    assert [f.index for f in frames] == list(range(5))
+    assert all(f.ground_truth is not None and f.ground_truth.frame_index == f.index for f in frames)
+    assert frames[0].image.shape == (48, 64, 3)
     trajectories = json.loads((tmp_path / "vidvrd/train/SR0V0001.json").read_text())["trajectories"]
     assert len(trajectories) == 5  # the other formats still saw every frame
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from vsgg_ros.synth.spec import DEFAULT_DIFFICULTY, DEFAULT_FPS, parse_size, world_specs
-from vsgg_ros.synth.writer import DEFAULT_FORMATS, FORMATS, BagFormatUnavailable, load_write_bag, parse_formats
+from vsgg_ros.synth.writer import DEFAULT_FORMATS, FORMATS, parse_formats
 
 
 def add_synth_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -56,9 +56,7 @@ def run_synth_command(args: argparse.Namespace) -> int:
         size = parse_size(args.size)
         formats = parse_formats(args.formats)
         specs = world_specs(args.videos, args.frames, args.seed, size, args.difficulty, args.fps)
-        if "bag" in formats:
-            load_write_bag()
-    except (ValueError, BagFormatUnavailable) as exc:
+    except ValueError as exc:
         print(f"vsgg synth: {exc}", file=sys.stderr)
         return 2
     total = len(specs) * args.frames

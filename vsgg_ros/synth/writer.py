@@ -1,17 +1,15 @@
 """Writes a SynthRoom world to disk in the requested formats, in one pass over the frames.
 
 Every format consumes the same stream of steps; PNGs are encoded once per frame and written on a
-small thread pool (pngio.py) while the next frames render. The bag
-format belongs to ``vsgg_ros.synth.bag.write_bag(path, steps, *, video_id, fps)``, which is handed an
-iterator of (Frame, SceneGraph) that drives the other writers as it is consumed, so bags cost no
-second rendering. ``synthroom.json`` (the run's arguments, videos, scenarios, splits and summary) and
-``weak_labels.json`` are always written; neither holds anything time-dependent, so equal arguments
-give byte-identical directories.
+small thread pool (pngio.py) while the next frames render. The bag format
+(``vsgg_ros.synth.bag.write_bag``) is handed an iterator of (Frame, SceneGraph) that drives the
+other writers as it is consumed, so bags cost no second rendering. ``synthroom.json`` (the run's
+arguments, videos, scenarios, splits and summary) and ``weak_labels.json`` are always written;
+neither holds anything time-dependent, so equal arguments give byte-identical directories.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any, Protocol
 
 from vsgg_ros.graph import Frame, SceneGraph
 from vsgg_ros.synth.agvocab import ag_vocabulary
+from vsgg_ros.synth.bag import write_bag
 from vsgg_ros.synth.compose import build_world
 from vsgg_ros.synth.formats_ag import AGWriter
 from vsgg_ros.synth.formats_pvsg import PVSGWriter
@@ -33,7 +32,6 @@ from vsgg_ros.synth.world import World
 FORMATS = ("ag", "pvsg", "vidvrd", "bag")
 DEFAULT_FORMATS = ("ag", "pvsg", "vidvrd")
 GENERATOR_VERSION = 1
-BAG_MODULE = "vsgg_ros.synth.bag"
 
 
 class FormatWriter(Protocol):
@@ -43,10 +41,6 @@ class FormatWriter(Protocol):
     def close(self) -> list[Path]: ...
 
 
-class BagFormatUnavailable(RuntimeError):
-    """The "bag" format was asked for but vsgg_ros.synth.bag (write_bag) is not installed."""
-
-
 def parse_formats(text: str) -> tuple[str, ...]:
     """``"ag,pvsg"`` -> ("ag", "pvsg"); unknown names are an error that lists the choices."""
     names = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
@@ -54,20 +48,6 @@ def parse_formats(text: str) -> tuple[str, ...]:
     if unknown or not names:
         raise ValueError(f"unknown format(s) {unknown or [text]!r}; choose from {', '.join(FORMATS)}")
     return names
-
-
-def load_write_bag() -> Callable[..., Any]:
-    """``write_bag`` from vsgg_ros.synth.bag, or BagFormatUnavailable saying what is missing."""
-    try:
-        module = importlib.import_module(BAG_MODULE)
-    except ImportError as exc:
-        raise BagFormatUnavailable(
-            f"the 'bag' format needs {BAG_MODULE}.write_bag, which is not available here ({exc})"
-        ) from exc
-    fn = getattr(module, "write_bag", None)
-    if not callable(fn):
-        raise BagFormatUnavailable(f"{BAG_MODULE} has no callable write_bag")
-    return fn  # type: ignore[no-any-return]
 
 
 def write_world(
@@ -80,7 +60,6 @@ def write_world(
     for name in formats:
         if name not in FORMATS:
             raise ValueError(f"unknown format {name!r}; choose from {', '.join(FORMATS)}")
-    write_bag = load_write_bag() if "bag" in formats else None
     out.mkdir(parents=True, exist_ok=True)
     vocab = ag_vocabulary()
     writers: list[FormatWriter] = []
