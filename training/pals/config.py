@@ -1,0 +1,84 @@
+"""Every knob of a PALS run in one dataclass, saved with each checkpoint so a run can resume exactly."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Ablation = Literal["baseline", "pals", "pam", "ram", "full"]
+Supervision = Literal["full", "weak"]
+ABLATIONS: tuple[str, ...] = ("baseline", "pals", "pam", "ram", "full")
+SUPERVISIONS: tuple[str, ...] = ("full", "weak")
+IMAGE_SIZE = (320, 240)  # (width, height) the exported graph takes
+NUM_CLASSES = 36
+NUM_ATTENTION, NUM_SPATIAL, NUM_CONTACTING = 3, 6, 17
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Sizes of the relation model (paper A.3 scaled down for a CPU: d_R 1936 -> 128, d_P 128 -> 32)."""
+
+    channels: int = 48
+    roi: int = 4
+    d_model: int = 128
+    d_affinity: int = 32
+    heads: int = 4
+    ffn: int = 256
+    spatial_layers: int = 1
+    temporal_layers: int = 1
+    window: int = 4  # frames the temporal attention sees: the current one + window - 1 carried
+    use_pals: bool = True
+    use_pam: bool = True
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Data, losses and schedule. Loss weights and margin are the paper's (Table 5)."""
+
+    supervision: Supervision = "full"
+    ablation: Ablation = "full"
+    seed: int = 0
+    train_videos: int = 40
+    test_videos: int = 10
+    frames: int = 30
+    difficulty: float = 0.5
+    test_seed: int = 1000
+    backbone_epochs: int = 3
+    epochs: int = 12
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    lambda_pa: float = 1.0
+    lambda_pam: float = 0.1
+    pam_margin: float = 1.0
+    distance_alpha: float = 3.0
+    tau_r: float = 0.3
+    tau_gs: float = 0.2
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+    def __post_init__(self) -> None:
+        if self.ablation not in ABLATIONS:
+            raise ValueError(f"ablation must be one of {ABLATIONS}, got {self.ablation!r}")
+        if self.supervision not in SUPERVISIONS:
+            raise ValueError(f"supervision must be one of {SUPERVISIONS}, got {self.supervision!r}")
+
+    @property
+    def uses_ram(self) -> bool:
+        return self.supervision == "weak" and self.ablation in ("ram", "full")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        d = dict(d)
+        d["model"] = ModelConfig(**d.get("model", {}))
+        return cls(**d)
+
+
+def model_for(ablation: str, base: ModelConfig | None = None) -> ModelConfig:
+    """Which PALS parts an ablation row switches on (paper Table 2: PAM needs PALS)."""
+    base = base or ModelConfig()
+    pals = ablation in ("pals", "pam", "full")
+    pam = ablation in ("pam", "full")
+    return dataclasses.replace(base, use_pals=pals, use_pam=pam)

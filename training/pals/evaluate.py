@@ -1,0 +1,69 @@
+"""Action Genome protocol (vsgg_ros.eval) on held-out SynthRoom videos: PREDCLS and SGDET, with and
+without constraint. Each pair's 26 scores are PC (softmax attention, sigmoid spatial/contacting) times
+PA when the model has PALS; the evaluator multiplies in conf_s * conf_o, giving paper eq. 5."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from vsgg_training.pals.data import VOCAB, FrameObjects, VideoData
+from vsgg_training.pals.model import PalsRelationModel
+
+from vsgg_ros.eval.evaluate import EvalConfig, run_ag
+from vsgg_ros.eval.video import VideoGraphs
+from vsgg_ros.graph import ObjectNode, SceneGraph
+
+
+def pair_scores(out: dict[str, Tensor], use_pals: bool) -> tuple[np.ndarray, np.ndarray]:
+    """[P, 26] predicate scores (already multiplied by PA) and the PA column."""
+    pc = torch.cat(
+        [torch.softmax(out["attention"], -1), torch.sigmoid(out["spatial"]), torch.sigmoid(out["contacting"])], -1
+    )
+    pa = torch.sigmoid(out["affinity"]) if use_pals else torch.ones_like(out["affinity"])
+    return (pc * pa[:, None]).numpy().astype(np.float64), pa.numpy()
+
+
+@torch.no_grad()
+def predict_video(model: PalsRelationModel, feats: Tensor, objects: list[FrameObjects], video_id: str
+                  ) -> tuple[list[SceneGraph], dict[tuple[str, int], dict[tuple[int, int], np.ndarray]]]:  # fmt: skip
+    from vsgg_training.pals.train import forward_clip
+
+    pairs = [o.pairs() for o in objects]
+    keep = [f for f, p in enumerate(pairs) if len(p)]
+    dists: dict[tuple[str, int], dict[tuple[int, int], np.ndarray]] = {}
+    if keep:
+        out, _, offsets = forward_clip(model, feats[keep], [objects[f] for f in keep], [pairs[f] for f in keep])
+        scores, _ = pair_scores(out, model.cfg.use_pals)
+        for n, f in enumerate(keep):
+            o = objects[f]
+            dists[(video_id, f)] = {
+                (int(o.tracks[s]), int(o.tracks[b])): scores[offsets[n] + i] for i, (s, b) in enumerate(pairs[f])
+            }
+    graphs = []
+    for f, o in enumerate(objects):
+        nodes = [
+            ObjectNode(int(t), VOCAB.objects[int(c)], tuple(float(x) for x in box), int(c), float(s))  # type: ignore[arg-type]
+            for box, c, s, t in zip(o.boxes, o.labels, o.scores, o.tracks, strict=True)
+        ]
+        graphs.append(SceneGraph(stamp_ns=f, frame_index=f, source_id=video_id, objects=nodes))
+    return graphs, dists
+
+
+def evaluate_model(model: PalsRelationModel, videos: list[VideoData], feats: dict[str, Tensor]) -> dict[str, Any]:
+    """R@10/20/50 (with / no constraint) for PREDCLS (truth boxes) and SGDET (the detector's boxes)."""
+    model.eval()
+    report: dict[str, Any] = {}
+    gt = [VideoGraphs(v.video_id, v.truth) for v in videos]
+    for mode, source in (("predcls", "gt_objects"), ("sgdet", "detections")):
+        preds, dists = [], {}
+        for v in videos:
+            graphs, d = predict_video(model, feats[v.video_id], getattr(v, source), v.video_id)
+            preds.append(graphs)
+            dists.update(d)
+        for constraint in ("with", "no"):
+            res = run_ag(gt, preds, EvalConfig(mode=mode, constraint=constraint), dists)
+            report[f"{mode}/{constraint}"] = {k: round(float(x), 4) for k, x in res["metrics"]["R@K"].items()}
+    return report

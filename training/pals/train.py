@@ -1,0 +1,267 @@
+"""Training: backbone pre-training (RoI classification, the detector-feature stand-in), feature caching,
+relation training with L_rel + lambda_PA L_PA + lambda_PAM L_PAM, checkpoints and resume, evaluation."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torchvision.ops import roi_align
+from tqdm import tqdm
+from vsgg_training.pals.config import NUM_CLASSES, TrainConfig, model_for
+from vsgg_training.pals.data import FrameObjects, VideoData, full_targets, load_videos, weak_targets
+from vsgg_training.pals.losses import balanced_pa_loss, pam_ranking_loss, relation_loss
+from vsgg_training.pals.model import NEG, STRIDE, PalsRelationModel
+from vsgg_training.pals.ram import GeometricGrounding
+
+from vsgg_ros.synth import world_specs
+
+
+def seed_all(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def pretrain_backbone(model: PalsRelationModel, videos: list[VideoData], epochs: int, seed: int) -> None:
+    """Train the CNN as an RoI classifier on truth boxes: what a detector's backbone would have learnt.
+
+    Afterwards the backbone is frozen (STTran keeps its detector's features fixed)."""
+    head = torch.nn.Linear(model.cfg.channels * model.cfg.roi**2, NUM_CLASSES)
+    params = list(model.backbone.parameters()) + list(head.parameters())
+    opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=1e-4)
+    rng = np.random.default_rng(seed)
+    model.backbone.train()
+    for epoch in range(epochs):
+        order = rng.permutation(len(videos))
+        bar = tqdm(order, desc=f"backbone {epoch + 1}/{epochs}", unit="video", leave=False)
+        for v in bar:
+            video = videos[v]
+            frames = rng.choice(len(video.images), size=min(6, len(video.images)), replace=False)
+            feat = model.backbone(torch.from_numpy(video.images[frames]))
+            rois, labels = [], []
+            for b, f in enumerate(frames):
+                gt = video.gt_objects[f]
+                jitter = rng.normal(0, 0.05, gt.boxes.shape) * np.repeat(gt.boxes[:, 2:] - gt.boxes[:, :2], 2, 1)
+                for box in (gt.boxes, gt.boxes + jitter):
+                    rois.append(np.concatenate([np.full((len(box), 1), b), box], 1))
+                    labels.append(gt.labels)
+            r = torch.from_numpy(np.concatenate(rois).astype(np.float32))
+            pooled = roi_align(feat, r, (model.cfg.roi, model.cfg.roi), 1.0 / STRIDE, 2, True).flatten(1)
+            loss = F.cross_entropy(head(pooled), torch.from_numpy(np.concatenate(labels)))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    model.backbone.eval()
+    for p in model.backbone.parameters():
+        p.requires_grad_(False)
+
+
+@torch.no_grad()
+def cache_features(model: PalsRelationModel, videos: list[VideoData]) -> dict[str, Tensor]:
+    """Frozen-backbone feature maps per video (float16 to keep memory small)."""
+    model.backbone.eval()
+    out = {}
+    for video in tqdm(videos, desc="features", unit="video", leave=False):
+        maps = [model.backbone(torch.from_numpy(video.images[i : i + 10])) for i in range(0, len(video.images), 10)]
+        out[video.video_id] = torch.cat(maps).to(torch.float16)
+    return out
+
+
+def history(objects: list[FrameObjects], pairs: list[np.ndarray], window: int) -> np.ndarray:
+    """For each pair (frames concatenated), the flat indices of the same track pair in the previous
+    ``window - 1`` frames (oldest first), -1 where it was absent."""
+    keys = [[(int(o.tracks[s]), int(o.tracks[b])) for s, b in p] for o, p in zip(objects, pairs, strict=True)]
+    offsets = np.cumsum([0] + [len(p) for p in pairs])
+    index = [{k: offsets[f] + i for i, k in enumerate(ks)} for f, ks in enumerate(keys)]
+    hist = np.full((offsets[-1], max(window - 1, 1)), -1, np.int64)
+    for f, ks in enumerate(keys):
+        for i, k in enumerate(ks):
+            for w in range(1, window):
+                if f - w >= 0:
+                    hist[offsets[f] + i, window - 1 - w] = index[f - w].get(k, -1)
+    return hist
+
+
+def forward_clip(
+    model: PalsRelationModel, feats: Tensor, objects: list[FrameObjects], pairs: list[np.ndarray]
+) -> tuple[dict[str, Tensor], Tensor, np.ndarray]:
+    """Every frame of a clip at once, with the same causal semantics as the streaming graph.
+
+    Returns raw head outputs for all pairs (frames concatenated), the final P, and per-frame offsets."""
+    counts = [len(p) for p in pairs]
+    offsets = np.cumsum([0, *counts])
+    obj_off = np.cumsum([0] + [len(o.labels) for o in objects])
+    rois = np.concatenate([np.concatenate([np.full((len(o.labels), 1), f), o.boxes], 1) for f, o in enumerate(objects)])
+    labels = np.concatenate([o.labels for o in objects])
+    gpairs = np.concatenate([p + obj_off[f] for f, p in enumerate(pairs)]).astype(np.int64)
+    r0, p0 = model.init_pairs(
+        feats.to(torch.float32),
+        torch.from_numpy(rois.astype(np.float32)),
+        torch.from_numpy(labels),
+        torch.from_numpy(gpairs),
+    )
+    n_frames, pmax = len(pairs), max(counts)
+    frame_of = np.repeat(np.arange(n_frames), counts)
+    slot = np.arange(offsets[-1]) - offsets[frame_of]
+    fi, si = torch.from_numpy(frame_of), torch.from_numpy(slot)
+    rp = r0.new_zeros(n_frames, pmax, r0.shape[1]).index_put((fi, si), r0)
+    pp = p0.new_zeros(n_frames, pmax, p0.shape[1]).index_put((fi, si), p0)
+    valid = torch.zeros(n_frames, pmax).index_put((fi, si), torch.ones(len(fi)))
+    rs, ps = model.spatial_step(rp, pp, (1.0 - valid) * NEG)
+    r_flat, p_flat = rs[fi, si], ps[fi, si]
+    hist = torch.from_numpy(history(objects, pairs, model.cfg.window))
+    ok = (hist >= 0).to(torch.float32)
+    past_r, past_p = r_flat[hist.clamp(min=0)], p_flat[hist.clamp(min=0)]
+    rt, pt = model.temporal_step(r_flat, p_flat, past_r, past_p, ok)
+    return model.decode(rt, pt), pt, offsets
+
+
+def clip_loss(model: PalsRelationModel, out: dict[str, Tensor], p_final: Tensor, video: VideoData,
+              offsets: np.ndarray, cfg: TrainConfig) -> dict[str, Tensor]:  # fmt: skip
+    t = video.targets
+    matched = torch.from_numpy(np.concatenate([x.matched for x in t]))
+    unmatched = torch.from_numpy(np.concatenate([x.unmatched for x in t]))
+    weight = torch.from_numpy(np.concatenate([x.weight for x in t]))
+    sel = torch.nonzero(matched).flatten()
+    logits = {k: v[sel] for k, v in out.items() if k != "affinity"}
+    cat = lambda name: torch.from_numpy(np.concatenate([getattr(x, name) for x in t]))[sel]  # noqa: E731
+    losses = {"rel": relation_loss(logits, cat("attention"), cat("spatial"), cat("contacting"))}
+    zero = out["affinity"].sum() * 0.0
+    losses["pa"], losses["pam"] = zero, zero
+    if model.cfg.use_pals:
+        losses["pa"] = balanced_pa_loss(out["affinity"], matched, unmatched, weight)
+    if model.cfg.use_pam:
+        terms = []
+        for f in range(len(t)):
+            a, b = int(offsets[f]), int(offsets[f + 1])
+            if t[f].matched.sum() >= 2 and t[f].unmatched.any():
+                w = float(t[f].weight.max())
+                terms.append(w * pam_ranking_loss(p_final[a:b], matched[a:b], unmatched[a:b], cfg.pam_margin))
+        if terms:
+            losses["pam"] = torch.stack(terms).mean()
+    losses["total"] = losses["rel"] + cfg.lambda_pa * losses["pa"] + cfg.lambda_pam * losses["pam"]
+    return losses
+
+
+def prepare(cfg: TrainConfig) -> tuple[list[VideoData], list[VideoData]]:
+    train = load_videos(world_specs(cfg.train_videos, cfg.frames, cfg.seed, difficulty=cfg.difficulty), cfg.seed)
+    test = load_videos(
+        world_specs(cfg.test_videos, cfg.frames, cfg.test_seed, difficulty=cfg.difficulty), cfg.test_seed + 1
+    )
+    grounding = GeometricGrounding() if cfg.uses_ram else None
+    for v in tqdm(train, desc="targets", unit="video", leave=False):
+        if cfg.supervision == "full":
+            full_targets(v)
+        else:
+            weak_targets(v, grounding, cfg.tau_r, cfg.tau_gs, cfg.distance_alpha)
+    return train, test
+
+
+def train(cfg: TrainConfig, out: Path, resume: bool = False, backbone: Path | None = None) -> dict[str, Any]:
+    """Run (or resume) one training; returns the final evaluation report."""
+    from vsgg_training.pals.evaluate import evaluate_model
+
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_path = out / "checkpoint.pt"
+    seed_all(cfg.seed)
+    model = PalsRelationModel(model_for(cfg.ablation, cfg.model) if cfg.supervision == "weak" else cfg.model)
+    started = time.monotonic()
+    train_videos, test_videos = prepare(cfg)
+    if backbone is not None and backbone.exists():
+        model.backbone.load_state_dict(torch.load(backbone, weights_only=True))
+        model.backbone.eval().requires_grad_(False)
+    else:
+        pretrain_backbone(model, train_videos, cfg.backbone_epochs, cfg.seed)
+        if backbone is not None:
+            backbone.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(model.backbone.state_dict(), backbone)
+    feats = cache_features(model, train_videos + test_videos)
+    for v in train_videos:
+        v.images = v.images[:0]
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
+    start_epoch, elapsed_before = 0, 0.0
+    if resume and ckpt_path.exists():
+        state = torch.load(ckpt_path, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optim"])
+        sched.load_state_dict(state["sched"])
+        start_epoch, elapsed_before = state["epoch"], state.get("train_seconds", 0.0)
+    rng = np.random.default_rng(cfg.seed + start_epoch)
+    log = (out / "metrics.jsonl").open("a")
+    for epoch in range(start_epoch, cfg.epochs):
+        model.train()
+        model.backbone.eval()
+        sums: dict[str, float] = {}
+        bar = tqdm(rng.permutation(len(train_videos)), desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="video")
+        for i in bar:
+            video = train_videos[i]
+            pairs = [x.pairs for x in video.targets]
+            if not any(x.matched.any() for x in video.targets) or min(len(p) for p in pairs) == 0:
+                keep = [f for f, p in enumerate(pairs) if len(p)]
+                if not keep or not any(video.targets[f].matched.any() for f in keep):
+                    continue
+            out_, p_final, offsets = _forward_video(model, feats[video.video_id], video)
+            losses = clip_loss(model, out_, p_final, _nonempty(video), offsets, cfg)
+            opt.zero_grad()
+            losses["total"].backward()
+            torch.nn.utils.clip_grad_norm_(params, 5.0)
+            opt.step()
+            for k, v in losses.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach())
+            bar.set_postfix(loss=f"{float(losses['total']):.3f}")
+        sched.step()
+        record = {"epoch": epoch + 1, **{f"loss_{k}": v / len(train_videos) for k, v in sums.items()},
+                  "seconds": round(time.monotonic() - started, 1)}  # fmt: skip
+        log.write(json.dumps(record) + "\n")
+        log.flush()
+        torch.save({"model": model.state_dict(), "optim": opt.state_dict(), "sched": sched.state_dict(),
+                    "epoch": epoch + 1, "config": cfg.to_dict(),
+                    "train_seconds": elapsed_before + time.monotonic() - started}, ckpt_path)  # fmt: skip
+    model.eval()
+    torch.save({"model": model.state_dict(), "config": cfg.to_dict()}, out / "model.pt")
+    report = {
+        "config": cfg.to_dict(),
+        "train_seconds": round(elapsed_before + time.monotonic() - started, 1),
+        "eval": evaluate_model(model, test_videos, feats),
+        "pseudo_labels": _label_stats(train_videos),
+    }
+    log.write(json.dumps({"final": report}) + "\n")
+    log.close()
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+def _nonempty(video: VideoData) -> VideoData:
+    keep = [f for f, t in enumerate(video.targets) if len(t.pairs)]
+    return VideoData(video.video_id, video.images, [video.truth[f] for f in keep],
+                     [video.detections[f] for f in keep], [video.gt_objects[f] for f in keep],
+                     [video.targets[f] for f in keep])  # fmt: skip
+
+
+def _forward_video(
+    model: PalsRelationModel, feats: Tensor, video: VideoData
+) -> tuple[dict[str, Tensor], Tensor, np.ndarray]:
+    """Frames without pairs are skipped: they give the temporal window nothing to attend to."""
+    keep = [f for f, t in enumerate(video.targets) if len(t.pairs)]
+    return forward_clip(model, feats[keep], [video.detections[f] for f in keep], [video.targets[f].pairs for f in keep])
+
+
+def _label_stats(videos: list[VideoData]) -> dict[str, int]:
+    stats: dict[str, int] = {}
+    for v in videos:
+        for k, n in v.stats.items():
+            stats[k] = stats.get(k, 0) + n
+        stats["matched_pairs"] = stats.get("matched_pairs", 0) + int(sum(t.matched.sum() for t in v.targets))
+        stats["unmatched_pairs"] = stats.get("unmatched_pairs", 0) + int(sum(t.unmatched.sum() for t in v.targets))
+    return stats
