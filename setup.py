@@ -25,7 +25,8 @@ class BuildWithMsgDefs(build_py):
 
 
 # Namespace discovery so data folders (vsgg_ros/vocab/data, …) ship as package data.
-PACKAGES = find_namespace_packages(include=["vsgg_ros", "vsgg_ros.*"], exclude=["*__pycache__*"]) + [
+PACKAGES = [
+    *find_namespace_packages(include=["vsgg_ros", "vsgg_ros.*"], exclude=["*__pycache__*"]),
     "vsgg_training",
     *(f"vsgg_training.{name}" for name in find_packages("training")),
 ]

@@ -50,8 +50,9 @@ def test_bad_set_syntax() -> None:
 def test_every_scalar_field_is_a_flag_and_parses() -> None:
     parser = build_parser()
     names = {name for name, _, _ in flag_specs()}
-    assert names == {"source", "topic", "gt_topic", "source_id", "head", "zmq", "zmq_latest_only", "out",
-                     "out_images", "jsonl", "render", "max_frames", "realtime", "speed"}
+    assert names == {"source", "topic", "gt_topic", "source_id", "head", "head_model", "tracker", "detector",
+                     "detector_model", "device", "zmq", "zmq_latest_only", "out", "out_images", "jsonl", "render",
+                     "max_frames", "realtime", "speed"}
     args = parser.parse_args(["run", "--source", "x.mp4", "--max-frames", "3", "--realtime", "--speed", "2"])
     assert (args.source, args.max_frames, args.realtime, args.speed) == ("x.mp4", 3, True, 2.0)
     assert args.zmq is None and args.out_images is None  # unset flags do not override a config file
@@ -65,3 +66,26 @@ def test_engine_mode_follows_the_source() -> None:
     forced = engine_config(load_config(None, {"source": "x.mcap", "realtime": True},
                                        ["engine.predictor_mode=sync"]))
     assert (forced.predictor_mode, forced.drop_frames) == ("sync", True)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ({"head": "sttran"}, "head: 'sttran' is not one of"),
+        ({"tracker": "kalman"}, "tracker: 'kalman' is not one of"),
+        ({"tracker": "association"}, "association needs detections"),
+        ({"device": "tpu"}, "device: 'tpu' is not one of"),
+    ],
+)
+def test_model_choices_are_validated(flags: dict, message: str) -> None:
+    from vsgg_ros.run import build_models
+
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        build_models(load_config(None, {"source": "x.mcap", **flags}, []))
+
+
+def test_model_folders_must_exist(tmp_path: Path) -> None:
+    from vsgg_ros.run import build_models
+
+    with pytest.raises(FileNotFoundError, match=r"io_spec\.json"):
+        build_models(load_config(None, {"source": "x", "head": "pals", "head_model": str(tmp_path)}, []))

@@ -87,6 +87,23 @@ def _bench_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_head(args: argparse.Namespace) -> int:
+    from vsgg_ros.bench.head import run_head_bench
+
+    _emit(run_head_bench(args.head, args.objects), args.json)
+    return 0
+
+
+def _bench_tracker(args: argparse.Namespace) -> int:
+    from vsgg_ros.bench.tracker import run_tracker_bench
+
+    result = run_tracker_bench(
+        sizes=tuple(args.sizes), objects=tuple(args.objects), frames=args.frames, memory_frames=args.memory_frames
+    )
+    _emit(result, args.json)
+    return 0
+
+
 def _bench_pipeline(args: argparse.Namespace) -> int:
     from vsgg_ros.bench.pipeline import run_pipeline_bench
 
@@ -158,6 +175,18 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seconds", type=float, default=5.0)
     synth.add_argument("--json", action="store_true")
     synth.set_defaults(handler=_bench_synth)
+    head = bench_sub.add_parser("head", help="a relation head on ONNX Runtime CPU vs torch eager, same inputs")
+    head.add_argument("--head", default="pals", choices=["pals"])
+    head.add_argument("--objects", type=int, default=20)
+    head.add_argument("--json", action="store_true")
+    head.set_defaults(handler=_bench_head)
+    tracker = bench_sub.add_parser("tracker", help="streaming SAM2 ms/frame vs objects and image size; memory")
+    tracker.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
+    tracker.add_argument("--objects", type=int, nargs="+", default=[1, 4, 8])
+    tracker.add_argument("--frames", type=int, default=20)
+    tracker.add_argument("--memory-frames", type=int, default=500)
+    tracker.add_argument("--json", action="store_true")
+    tracker.set_defaults(handler=_bench_tracker)
     pipe = bench_sub.add_parser("pipeline", help="engine overhead, overload latency, memory growth, ZeroMQ rate")
     pipe.add_argument("--frames", type=int, default=2000, help="frames for the overhead and overload runs")
     pipe.add_argument("--predictor-ms", type=float, default=60.0, help="predictor cost; source runs 3x faster")

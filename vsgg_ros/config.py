@@ -48,7 +48,12 @@ class RunConfig:
     topic: str | None = _opt(None, "image topic inside a bag (default: auto-detect)")
     gt_topic: str = _opt("/vsgg/ground_truth", "ground-truth SceneGraph topic in a bag (for --head gt, evaluation)")
     source_id: str = _opt("camera", "name of the camera in outputs (ZeroMQ topic suffix, SceneGraph.source_id)")
-    head: str = _opt("gt", "relation predictor: gt (replay ground truth) or none")
+    head: str = _opt("gt", "relation predictor: gt (replay ground truth), pals, or none")
+    head_model: str | None = _opt(None, "head folder (default: models/<head>-synth)")
+    tracker: str = _opt("gt", "tracker: gt (annotated tracks from the source), association, or sam2")
+    detector: str = _opt("none", "detections for the tracker: none, gt (annotated boxes), or onnx")
+    detector_model: str | None = _opt(None, "ONNX detector folder (default: models/detector-synth)")
+    device: str = _opt("cpu", "cpu (ONNX Runtime CPU) or cuda (ONNX Runtime TensorRT, strict: no CPU fallback)")
     zmq: str | None = _opt(None, "publish graphs on this ZeroMQ endpoint, e.g. tcp://127.0.0.1:5555")
     zmq_latest_only: bool = _opt(False, "single-frame messages for subscribers that set ZMQ_CONFLATE")
     out: str | None = _opt(None, "write SceneGraph messages to this MCAP file")
@@ -60,6 +65,8 @@ class RunConfig:
     speed: float = _opt(1.0, "playback speed factor for --realtime")
     engine: EngineSection = field(default_factory=EngineSection)
     relations: RelationSection = field(default_factory=RelationSection)
+    # Passed through to the SAM2 tracker, which validates it and names unknown keys (docs/sam2.md).
+    sam2: dict[str, Any] = field(default_factory=dict)
 
 
 def load_config(path: str | Path | None, flags: dict[str, Any], overrides: list[str]) -> RunConfig:
@@ -121,6 +128,10 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
         return value
     if dataclasses.is_dataclass(hint):
         return from_dict(hint, value, key)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
+        return value
     if hint is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"{key}: expected true/false, got {value!r}")
@@ -155,5 +166,5 @@ def flag_specs() -> list[tuple[str, Any, str]]:
     return [
         (f.name, hints[f.name], f.metadata.get("help", ""))
         for f in dataclasses.fields(RunConfig)
-        if not dataclasses.is_dataclass(hints[f.name])
+        if not dataclasses.is_dataclass(hints[f.name]) and typing.get_origin(hints[f.name]) is not dict
     ]

@@ -23,6 +23,16 @@ class GroundTruthTracker:
         """Stateless: nothing to forget."""
 
 
+class GroundTruthDetector:
+    """Detections are the annotated boxes (score 1): exercises a tracker without a detector model."""
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        gt = frame.ground_truth
+        if gt is None:
+            return []
+        return [Detection(o.box, o.label, o.class_id, 1.0) for o in gt.objects]
+
+
 class GroundTruthPredictor:
     """Relations are the annotated relations between the tracks the engine passes in."""
 

@@ -6,20 +6,30 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from vsgg_ros.assembler import RelationPolicy
 from vsgg_ros.config import ConfigError, RunConfig
 from vsgg_ros.graph import Frame
-from vsgg_ros.ground_truth import GroundTruthPredictor, GroundTruthTracker
-from vsgg_ros.interfaces import Predictor, Sink, Source, Tracker
+from vsgg_ros.ground_truth import GroundTruthDetector, GroundTruthPredictor, GroundTruthTracker
+from vsgg_ros.interfaces import Detector, Predictor, Sink, Source, Tracker
 from vsgg_ros.io.files import VIDEO_SUFFIXES, ImageDirSource, VideoFileSource
 from vsgg_ros.io.pacing import paced
 from vsgg_ros.pipeline import EngineConfig, Pipeline
 
 log = logging.getLogger(__name__)
 
-HEADS = ("gt", "none")
+HEADS = ("gt", "pals", "none")
+TRACKERS = ("gt", "association", "sam2")
+DETECTORS = ("none", "gt", "onnx")
+DEVICES = {"cpu": "ort-cpu", "cuda": "ort-trt"}
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+class BuiltModels(NamedTuple):
+    tracker: Tracker
+    predictor: Predictor | None
+    detector: Detector | None
 
 
 def is_live(source: str) -> bool:
@@ -64,11 +74,57 @@ class _Paced:
         self.source.close()
 
 
-def build_models(config: RunConfig) -> tuple[Tracker, Predictor | None]:
-    if config.head not in HEADS:
-        raise ConfigError(f"head: {config.head!r} is not one of {', '.join(HEADS)}")
-    predictor = GroundTruthPredictor() if config.head == "gt" else None
-    return GroundTruthTracker(), predictor
+def build_models(config: RunConfig) -> BuiltModels:
+    """The tracker, predictor and detector a config asks for; heavy libraries load only when chosen."""
+    for key, value, allowed in (
+        ("head", config.head, HEADS),
+        ("tracker", config.tracker, TRACKERS),
+        ("detector", config.detector, DETECTORS),
+        ("device", config.device, tuple(DEVICES)),
+    ):
+        if value not in allowed:
+            raise ConfigError(f"{key}: {value!r} is not one of {', '.join(allowed)}")
+    if config.tracker == "association" and config.detector == "none":
+        raise ConfigError("tracker: association needs detections; set detector to onnx or gt")
+    backend = DEVICES[config.device]
+    return BuiltModels(_tracker(config), _predictor(config, backend), _detector(config, backend))
+
+
+def _model_folder(explicit: str | None, default: str) -> Path:
+    folder = Path(explicit) if explicit else MODELS_DIR / default
+    if not (folder / "io_spec.json").is_file():
+        raise FileNotFoundError(f"model folder {folder} has no io_spec.json")
+    return folder
+
+
+def _tracker(config: RunConfig) -> Tracker:
+    if config.tracker == "association":
+        from vsgg_ros.tracking.association import AssociationTracker
+
+        return AssociationTracker()
+    if config.tracker == "sam2":
+        from vsgg_ros.tracking.sam2_stream import build_sam2_tracker
+
+        settings = dict(config.sam2)
+        settings["model"] = {"device": config.device, **settings.get("model", {})}
+        return build_sam2_tracker(settings)
+    return GroundTruthTracker()
+
+
+def _predictor(config: RunConfig, backend: str) -> Predictor | None:
+    if config.head == "pals":
+        from vsgg_ros.heads.pals import PalsPredictor
+
+        return PalsPredictor(_model_folder(config.head_model, "pals-synth"), backend=backend)
+    return GroundTruthPredictor() if config.head == "gt" else None
+
+
+def _detector(config: RunConfig, backend: str) -> Detector | None:
+    if config.detector == "onnx":
+        from vsgg_ros.detection.detector import OnnxDetector
+
+        return OnnxDetector(_model_folder(config.detector_model, "detector-synth"), backend=backend)
+    return GroundTruthDetector() if config.detector == "gt" else None
 
 
 def open_sinks(config: RunConfig, stack: contextlib.ExitStack) -> list[Sink]:
@@ -116,14 +172,14 @@ def engine_config(config: RunConfig) -> EngineConfig:
 
 def run(config: RunConfig, progress: bool = True) -> dict[str, object]:
     """Run the whole stream; returns the engine's stats (also on interruption)."""
-    tracker, predictor = build_models(config)
+    tracker, predictor, detector = build_models(config)
     source = open_source(config)
     if config.realtime and not is_live(config.source):
         source = _Paced(source, config.speed)
     with contextlib.ExitStack() as stack:
         stack.callback(source.close)
         sinks = open_sinks(config, stack)
-        pipeline = Pipeline(source, tracker, predictor, sinks, engine_config(config))
+        pipeline = Pipeline(source, tracker, predictor, sinks, engine_config(config), detector)
         bar = _progress_bar(config, progress)
         stats = pipeline.run(on_graph=(lambda _graph: bar.update(1)) if bar is not None else None)
         if bar is not None:

@@ -347,6 +347,8 @@ def run_config_from_params(values: Mapping[str, Any]) -> RunConfig:
         if spec.run_key is None or spec.name not in values:
             continue
         value = values[spec.name]
+        if value == "" and spec.default == "":
+            continue  # empty means "the `vsgg run` default"
         if not _has_key(spec.run_key):
             if value != spec.default:
                 raise ConfigError(f"parameter {spec.name}: this build's `vsgg run` has no option {spec.run_key!r}")
