@@ -89,3 +89,23 @@ def test_model_folders_must_exist(tmp_path: Path) -> None:
 
     with pytest.raises(FileNotFoundError, match=r"io_spec\.json"):
         build_models(load_config(None, {"source": "x", "head": "pals", "head_model": str(tmp_path)}, []))
+
+
+def test_vlm_head_settings_are_checked_before_anything_loads() -> None:
+    from vsgg_ros.run import build_models
+
+    with pytest.raises(ConfigError, match=r"vlm\.endpiont: unknown key"):
+        build_models(load_config(None, {"source": "x", "head": "vlm"}, ["vlm.endpiont=http://127.0.0.1:1"]))
+    with pytest.raises(ConfigError, match="needs head vlm"):
+        build_models(load_config(None, {"source": "x", "tracker": "vlm"}, []))
+
+
+def test_vlm_head_builds_a_server_backend_without_contacting_it() -> None:
+    from vsgg_ros.run import build_models
+    from vsgg_ros.vlm.predictor import VlmPredictor
+
+    built = build_models(load_config(None, {"source": "x", "head": "vlm", "tracker": "vlm"},
+                                     ["vlm.endpoint=http://127.0.0.1:9", "vlm.schema=ag"]))
+    assert isinstance(built.predictor, VlmPredictor)
+    assert type(built.tracker).__name__ == "VlmObjectTracker"  # the VLM's own objects become the tracks
+    assert built.detector is None

@@ -94,6 +94,13 @@ def _bench_head(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_vlm(args: argparse.Namespace) -> int:
+    from vsgg_ros.bench.vlm import run_vlm_bench
+
+    _emit(run_vlm_bench(), args.json)
+    return 0
+
+
 def _bench_tracker(args: argparse.Namespace) -> int:
     from vsgg_ros.bench.tracker import run_tracker_bench
 
@@ -187,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     tracker.add_argument("--memory-frames", type=int, default=500)
     tracker.add_argument("--json", action="store_true")
     tracker.set_defaults(handler=_bench_tracker)
+    vlm = bench_sub.add_parser("vlm", help="TOON vs JSON tokens, tiny-VLM CPU latency, GPU serving target")
+    vlm.add_argument("--json", action="store_true")
+    vlm.set_defaults(handler=_bench_vlm)
     pipe = bench_sub.add_parser("pipeline", help="engine overhead, overload latency, memory growth, ZeroMQ rate")
     pipe.add_argument("--frames", type=int, default=2000, help="frames for the overhead and overload runs")
     pipe.add_argument("--predictor-ms", type=float, default=60.0, help="predictor cost; source runs 3x faster")

@@ -48,9 +48,9 @@ class RunConfig:
     topic: str | None = _opt(None, "image topic inside a bag (default: auto-detect)")
     gt_topic: str = _opt("/vsgg/ground_truth", "ground-truth SceneGraph topic in a bag (for --head gt, evaluation)")
     source_id: str = _opt("camera", "name of the camera in outputs (ZeroMQ topic suffix, SceneGraph.source_id)")
-    head: str = _opt("gt", "relation predictor: gt (replay ground truth), pals, or none")
+    head: str = _opt("gt", "relation predictor: gt (replay ground truth), pals, vlm, or none")
     head_model: str | None = _opt(None, "head folder (default: models/<head>-synth)")
-    tracker: str = _opt("gt", "tracker: gt (annotated tracks from the source), association, or sam2")
+    tracker: str = _opt("gt", "tracker: gt (annotated tracks), association, sam2, or vlm (the VLM's own objects)")
     detector: str = _opt("none", "detections for the tracker: none, gt (annotated boxes), or onnx")
     detector_model: str | None = _opt(None, "ONNX detector folder (default: models/detector-synth)")
     device: str = _opt("cpu", "cpu (ONNX Runtime CPU) or cuda (ONNX Runtime TensorRT, strict: no CPU fallback)")
@@ -65,8 +65,10 @@ class RunConfig:
     speed: float = _opt(1.0, "playback speed factor for --realtime")
     engine: EngineSection = field(default_factory=EngineSection)
     relations: RelationSection = field(default_factory=RelationSection)
-    # Passed through to the SAM2 tracker, which validates it and names unknown keys (docs/sam2.md).
+    # Passed through to the SAM2 tracker / the VLM head, which validate them and name unknown keys
+    # (docs/sam2.md, docs/vlm.md).
     sam2: dict[str, Any] = field(default_factory=dict)
+    vlm: dict[str, Any] = field(default_factory=dict)
 
 
 def load_config(path: str | Path | None, flags: dict[str, Any], overrides: list[str]) -> RunConfig:

@@ -19,8 +19,8 @@ from vsgg_ros.pipeline import EngineConfig, Pipeline
 
 log = logging.getLogger(__name__)
 
-HEADS = ("gt", "pals", "none")
-TRACKERS = ("gt", "association", "sam2")
+HEADS = ("gt", "pals", "vlm", "none")
+TRACKERS = ("gt", "association", "sam2", "vlm")
 DETECTORS = ("none", "gt", "onnx")
 DEVICES = {"cpu": "ort-cpu", "cuda": "ort-trt"}
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -86,8 +86,12 @@ def build_models(config: RunConfig) -> BuiltModels:
             raise ConfigError(f"{key}: {value!r} is not one of {', '.join(allowed)}")
     if config.tracker == "association" and config.detector == "none":
         raise ConfigError("tracker: association needs detections; set detector to onnx or gt")
+    if config.tracker == "vlm" and config.head != "vlm":
+        raise ConfigError("tracker: vlm publishes the VLM head's own objects; it needs head vlm")
     backend = DEVICES[config.device]
-    return BuiltModels(_tracker(config), _predictor(config, backend), _detector(config, backend))
+    predictor = _predictor(config, backend)
+    tracker = predictor.tracker() if config.tracker == "vlm" else _tracker(config)  # type: ignore[union-attr]
+    return BuiltModels(tracker, predictor, _detector(config, backend))
 
 
 def _model_folder(explicit: str | None, default: str) -> Path:
@@ -116,7 +120,34 @@ def _predictor(config: RunConfig, backend: str) -> Predictor | None:
         from vsgg_ros.heads.pals import PalsPredictor
 
         return PalsPredictor(_model_folder(config.head_model, "pals-synth"), backend=backend)
+    if config.head == "vlm":
+        return _vlm_predictor(config.vlm)
     return GroundTruthPredictor() if config.head == "gt" else None
+
+
+VLM_KEYS = ("backend", "endpoint", "model", "schema", "vocabulary", "previous", "on_failure", "max_pixels", "timeout_s")
+
+
+def _vlm_predictor(settings: dict[str, Any]) -> Predictor:
+    """SceneGraphVLM over the configured backend (default: a vLLM server on loopback; docs/vlm.md)."""
+    from vsgg_ros.vlm.backends import make_backend
+    from vsgg_ros.vlm.predictor import VlmPredictor
+    from vsgg_ros.vlm.schema import build_schema
+    from vsgg_ros.vocab import load_vocabulary
+
+    unknown = sorted(set(settings) - set(VLM_KEYS))
+    if unknown:
+        raise ConfigError(f"vlm.{unknown[0]}: unknown key; expected one of {', '.join(VLM_KEYS)}")
+    name = settings.get("backend", "vllm-server")
+    options: dict[str, Any] = {"model": settings.get("model", "sgvlm" if name == "vllm-server" else "tiny")}
+    if name == "vllm-server":
+        options["endpoint"] = settings.get("endpoint", "http://127.0.0.1:8000")
+        if "timeout_s" in settings:
+            options["timeout_s"] = settings["timeout_s"]
+    schema_name = settings.get("schema", "ag")
+    vocab = None if schema_name == "open" else load_vocabulary(settings.get("vocabulary", schema_name))
+    extra = {k: settings[k] for k in ("previous", "on_failure", "max_pixels") if k in settings}
+    return VlmPredictor(make_backend(name, **options), build_schema(schema_name, vocab), **extra)
 
 
 def _detector(config: RunConfig, backend: str) -> Detector | None:
