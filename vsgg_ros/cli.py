@@ -88,9 +88,19 @@ def _bench_synth(args: argparse.Namespace) -> int:
 
 
 def _bench_head(args: argparse.Namespace) -> int:
-    from vsgg_ros.bench.head import run_head_bench
+    if args.head == "vost":
+        from vsgg_ros.bench.head_vost import run_vost_bench
 
-    _emit(run_head_bench(args.head, args.objects), args.json)
+        result = run_vost_bench(objects=args.objects)
+    elif args.head == "sage":
+        from vsgg_ros.bench.head_sage import run_sage_bench
+
+        result = run_sage_bench(objects=args.objects)
+    else:
+        from vsgg_ros.bench.head import run_head_bench
+
+        result = run_head_bench(args.head, args.objects)
+    _emit(result, args.json)
     return 0
 
 
@@ -183,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--json", action="store_true")
     synth.set_defaults(handler=_bench_synth)
     head = bench_sub.add_parser("head", help="a relation head on ONNX Runtime CPU vs torch eager, same inputs")
-    head.add_argument("--head", default="pals", choices=["pals"])
+    head.add_argument("--head", default="pals", choices=["pals", "vost", "sage"])
     head.add_argument("--objects", type=int, default=20)
     head.add_argument("--json", action="store_true")
     head.set_defaults(handler=_bench_head)

@@ -19,7 +19,7 @@ from vsgg_ros.pipeline import EngineConfig, Pipeline
 
 log = logging.getLogger(__name__)
 
-HEADS = ("gt", "pals", "vlm", "none")
+HEADS = ("gt", "pals", "vost", "vlm", "none")
 TRACKERS = ("gt", "association", "sam2", "vlm")
 DETECTORS = ("none", "gt", "onnx")
 DEVICES = {"cpu": "ort-cpu", "cuda": "ort-trt"}
@@ -120,6 +120,10 @@ def _predictor(config: RunConfig, backend: str) -> Predictor | None:
         from vsgg_ros.heads.pals import PalsPredictor
 
         return PalsPredictor(_model_folder(config.head_model, "pals-synth"), backend=backend)
+    if config.head == "vost":
+        from vsgg_ros.heads.vost import VostPredictor
+
+        return VostPredictor(_model_folder(config.head_model, "vost-synth"), backend=backend)
     if config.head == "vlm":
         return _vlm_predictor(config.vlm)
     return GroundTruthPredictor() if config.head == "gt" else None

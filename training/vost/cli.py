@@ -1,0 +1,59 @@
+"""``python -m vsgg_training train|export --head vost``: train on SynthRoom, export to an ONNX head folder."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from vsgg_training.vost.config import ABLATIONS, SIZES, TrainConfig
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vsgg_training --head vost", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train on SynthRoom")
+    t.add_argument("--data", default="synth", choices=["synth"])
+    t.add_argument("--out", type=Path, required=True)
+    t.add_argument("--resume", action="store_true")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--videos", type=int, default=TrainConfig.train_videos)
+    t.add_argument("--test-videos", type=int, default=TrainConfig.test_videos)
+    t.add_argument("--frames", type=int, default=TrainConfig.frames)
+    t.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    t.add_argument("--batch", type=int, default=TrainConfig.batch)
+    t.add_argument("--lr", type=float, default=TrainConfig.lr)
+    t.add_argument("--ablation", choices=ABLATIONS, default="full")
+    t.add_argument("--size", choices=SIZES, default="tiny")
+    t.add_argument("--threads", type=int, default=1)
+    e = sub.add_parser("export", help="export a run to model.onnx + io_spec.json + parity.npz")
+    e.add_argument("--run", type=Path, required=True)
+    e.add_argument("--out", type=Path, required=True)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "train":
+        from vsgg_training.vost.train import train
+
+        if args.data != "synth":
+            print(f"--data {args.data!r}: only 'synth' is supported", file=sys.stderr)
+            return 2
+        cfg = dataclasses.replace(
+            TrainConfig(), ablation=args.ablation, size=args.size, seed=args.seed, train_videos=args.videos,
+            test_videos=args.test_videos, frames=args.frames, epochs=args.epochs, batch=args.batch, lr=args.lr,
+        )  # fmt: skip
+        result = train(cfg, args.out, resume=args.resume, threads=args.threads)
+        print(json.dumps(result["metrics"], indent=2))
+        return 0
+    from vsgg_training.vost.export import export_run
+
+    print(json.dumps(export_run(args.run, args.out), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
