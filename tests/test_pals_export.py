@@ -13,7 +13,8 @@ torch = pytest.importorskip("torch", reason="torch parity needs the training ext
 ort = pytest.importorskip("onnxruntime", reason="needs the cpu extra (onnxruntime)")
 onnx = pytest.importorskip("onnx", reason="needs the training extra (onnx)")
 
-from vsgg_training.pals.export import OUTPUTS, check_operators, example_inputs, load_model, torch_outputs  # noqa: E402
+from vsgg_training.onnx_tools import check_operators  # noqa: E402
+from vsgg_training.pals.export import OUTPUTS, example_inputs, load_model, torch_outputs  # noqa: E402
 from vsgg_training.pals.model import PalsStreamingGraph  # noqa: E402
 
 FOLDER = Path(__file__).resolve().parents[1] / "models" / "pals-synth"

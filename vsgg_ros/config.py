@@ -48,7 +48,7 @@ class RunConfig:
     topic: str | None = _opt(None, "image topic inside a bag (default: auto-detect)")
     gt_topic: str = _opt("/vsgg/ground_truth", "ground-truth SceneGraph topic in a bag (for --head gt, evaluation)")
     source_id: str = _opt("camera", "name of the camera in outputs (ZeroMQ topic suffix, SceneGraph.source_id)")
-    head: str = _opt("gt", "relation predictor: gt (replay ground truth), pals, vost, vlm, or none")
+    head: str = _opt("gt", "relation predictor: gt (replay ground truth), pals, vost, sage, vlm, or none")
     head_model: str | None = _opt(None, "head folder (default: models/<head>-synth)")
     tracker: str = _opt("gt", "tracker: gt (annotated tracks), association, sam2, or vlm (the VLM's own objects)")
     detector: str = _opt("none", "detections for the tracker: none, gt (annotated boxes), or onnx")

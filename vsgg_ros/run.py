@@ -19,7 +19,7 @@ from vsgg_ros.pipeline import EngineConfig, Pipeline
 
 log = logging.getLogger(__name__)
 
-HEADS = ("gt", "pals", "vost", "vlm", "none")
+HEADS = ("gt", "pals", "vost", "sage", "vlm", "none")
 TRACKERS = ("gt", "association", "sam2", "vlm")
 DETECTORS = ("none", "gt", "onnx")
 DEVICES = {"cpu": "ort-cpu", "cuda": "ort-trt"}
@@ -124,6 +124,10 @@ def _predictor(config: RunConfig, backend: str) -> Predictor | None:
         from vsgg_ros.heads.vost import VostPredictor
 
         return VostPredictor(_model_folder(config.head_model, "vost-synth"), backend=backend)
+    if config.head == "sage":
+        from vsgg_ros.heads.sage import SagePredictor
+
+        return SagePredictor(_model_folder(config.head_model, "sage-synth"), backend=backend)
     if config.head == "vlm":
         return _vlm_predictor(config.vlm)
     return GroundTruthPredictor() if config.head == "gt" else None

@@ -15,14 +15,13 @@ from typing import Any
 import numpy as np
 import onnx
 import torch
+from vsgg_training.onnx_tools import check_operators, to_fp16
 from vsgg_training.pals.config import IMAGE_SIZE, ModelConfig, TrainConfig, model_for
 from vsgg_training.pals.model import PalsRelationModel, PalsStreamingGraph
 
 INPUTS = ("image", "boxes", "labels", "pairs", "past_r", "past_p", "past_valid")
 OUTPUTS = ("attention", "spatial", "contacting", "affinity", "pair_r", "pair_p")
 DYNAMIC = {"num_objects": (1, 10, 64), "num_pairs": (1, 16, 256), "window": (1, 3, 15)}
-BANNED_OPS = ("NonZero", "Loop", "Unique")
-BANNED_PREFIXES = ("Sequence",)
 PARITY_TOL = 1e-4
 
 
@@ -64,12 +63,6 @@ def torch_outputs(graph: PalsStreamingGraph, inputs: dict[str, np.ndarray]) -> d
     return {k: v.numpy() for k, v in zip(OUTPUTS, outs, strict=True)}
 
 
-def check_operators(model: onnx.ModelProto) -> list[str]:
-    """Operators TensorRT handles badly, found anywhere in the graph (empty list = clean)."""
-    found = sorted({n.op_type for n in model.graph.node})
-    return [op for op in found if op in BANNED_OPS or op.startswith(BANNED_PREFIXES)]
-
-
 def export_onnx(model: PalsRelationModel, path: Path) -> None:
     graph = PalsStreamingGraph(model).eval()
     ex = example_inputs(model.cfg, objects=5, pairs=4, window=3)
@@ -89,14 +82,6 @@ def export_onnx(model: PalsRelationModel, path: Path) -> None:
         optimize=True,
     )
     program.save(str(path))
-
-
-def to_fp16(src: Path, dst: Path) -> None:
-    """FP16 weights and arithmetic with float32 inputs/outputs (RoiAlign stays float32)."""
-    from onnxruntime.transformers.float16 import convert_float_to_float16
-
-    model = convert_float_to_float16(onnx.load(str(src)), keep_io_types=True, op_block_list=["RoiAlign", "Softmax"])
-    onnx.save(model, str(dst))
 
 
 def io_spec(cfg: ModelConfig) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """ONNX export of the per-frame VOST-SGG graph: model.onnx, model_fp16.onnx, io_spec.json, parity.npz.
 
-Same house style as PALS (its operator check and FP16 conversion in training/pals/export.py are
+Same house style as PALS (the operator check and FP16 conversion in training/onnx_tools.py are
 reused): dynamic number of cues and of reference frames; golden torch outputs in parity.npz in
 HeadRuntime's ``<case>/input|output/<name>`` layout (cases min / typ / max), replayed on ONNX Runtime.
 """
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import onnx
 import torch
-from vsgg_training.pals.export import check_operators, to_fp16
+from vsgg_training.onnx_tools import check_operators, to_fp16
 from vsgg_training.vost.config import ModelConfig, TrainConfig
 from vsgg_training.vost.model import VostSGG, VostStreamingGraph
 

@@ -1,0 +1,25 @@
+"""ONNX checks and conversions shared by every head's export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import onnx
+
+# Operators TensorRT handles badly (data-dependent shapes, loops, sequences): an export containing one is rejected.
+BANNED_OPS = ("NonZero", "Loop", "Unique")
+BANNED_PREFIXES = ("Sequence",)
+
+
+def check_operators(model: onnx.ModelProto) -> list[str]:
+    """Operators TensorRT handles badly, found anywhere in the graph (empty list = clean)."""
+    found = sorted({n.op_type for n in model.graph.node})
+    return [op for op in found if op in BANNED_OPS or op.startswith(BANNED_PREFIXES)]
+
+
+def to_fp16(src: Path, dst: Path) -> None:
+    """FP16 weights and arithmetic with float32 inputs/outputs (RoiAlign and Softmax stay float32)."""
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    model = convert_float_to_float16(onnx.load(str(src)), keep_io_types=True, op_block_list=["RoiAlign", "Softmax"])
+    onnx.save(model, str(dst))
