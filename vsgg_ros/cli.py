@@ -104,6 +104,17 @@ def _bench_head(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_e2e(args: argparse.Namespace) -> int:
+    from vsgg_ros.bench.e2e import run_e2e_bench
+
+    width, _, height = args.size.partition("x")
+    result = run_e2e_bench(
+        frames=args.frames, size=(int(width), int(height)), predictor=None if args.no_predictor else "auto"
+    )
+    _emit(result, args.json)
+    return 0
+
+
 def _bench_vlm(args: argparse.Namespace) -> int:
     from vsgg_ros.bench.vlm import run_vlm_bench
 
@@ -204,6 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
     tracker.add_argument("--memory-frames", type=int, default=500)
     tracker.add_argument("--json", action="store_true")
     tracker.set_defaults(handler=_bench_tracker)
+    e2e = bench_sub.add_parser("e2e", help="SynthRoom -> detector -> tracker -> head: fps and per-stage time")
+    e2e.add_argument("--frames", type=int, default=300)
+    e2e.add_argument("--size", default="320x240", help="WIDTHxHEIGHT")
+    e2e.add_argument("--no-predictor", action="store_true", help="detector and tracker only")
+    e2e.add_argument("--json", action="store_true")
+    e2e.set_defaults(handler=_bench_e2e)
     vlm = bench_sub.add_parser("vlm", help="TOON vs JSON tokens, tiny-VLM CPU latency, GPU serving target")
     vlm.add_argument("--json", action="store_true")
     vlm.set_defaults(handler=_bench_vlm)

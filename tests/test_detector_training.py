@@ -1,0 +1,53 @@
+"""The SynthRoom detector's targets and in-graph decoding, on hand-worked examples."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from vsgg_training.detector.data import centernet_targets
+from vsgg_training.detector.model import STRIDE, EndToEnd
+
+
+def test_targets_for_one_box() -> None:
+    # box (8, 8, 24, 16) at stride 4: centre (4.0, 3.0) cells, size 4 x 2 cells, class 2
+    heat, log_size, offset, mask = centernet_targets(np.array([[8, 8, 24, 16, 2]], np.float32), 3, 32, 40, STRIDE)
+    assert heat.shape == (3, 8, 10) and heat[2, 3, 4] == 1.0
+    assert heat[[0, 1]].max() == 0.0
+    # sigma = max(side / 6, 0.5): x 0.667, y 0.5 -> one cell right: exp(-1 / (2 * 0.444)) = 0.3247
+    assert math.isclose(heat[2, 3, 5], math.exp(-1 / (2 * (4 / 6) ** 2)), rel_tol=1e-5)
+    assert mask.sum() == 9 and mask[2:5, 3:6].all()
+    np.testing.assert_allclose(log_size[:, 3, 4], [math.log(4), math.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(offset[:, 3, 4], [0.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(offset[:, 2, 3], [1.0, 1.0], atol=1e-6)  # centre is one cell right and down
+    _, _, _, centre_only = centernet_targets(np.array([[8, 8, 24, 16, 2]], np.float32), 3, 32, 40, STRIDE, 0)
+    assert centre_only.sum() == 1 and centre_only[3, 4] == 1
+
+
+class _FixedMaps(nn.Module):
+    """Stands in for the CNN: one class-2 peak at cell (y=3, x=5) with known size and offset."""
+
+    num_classes = 3
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        b = images.shape[0]
+        logits = torch.full((b, 3, 8, 10), -10.0)
+        logits[:, 2, 3, 5] = 2.0
+        log_size = torch.zeros(b, 2, 8, 10)
+        log_size[:, 0, 3, 5], log_size[:, 1, 3, 5] = math.log(4), math.log(2)  # 16 x 8 px
+        offset = torch.zeros(b, 2, 8, 10)
+        offset[:, 0, 3, 5], offset[:, 1, 3, 5] = 0.5, 0.25
+        return logits, log_size, offset
+
+
+def test_in_graph_decoding_hand_case() -> None:
+    model = EndToEnd(_FixedMaps(), top_k=4)  # type: ignore[arg-type]
+    detections, heat = model(torch.zeros(2, 3, 32, 40))
+    assert detections.shape == (2, 4, 6) and heat.shape == (2, 3, 8, 10)
+    # centre ((5 + 0.5) * 4, (3 + 0.25) * 4) = (22, 13); half size (8, 4) -> (14, 9, 30, 17); score sigmoid(2)
+    best = detections[0, 0].tolist()
+    np.testing.assert_allclose(best[:4], [14, 9, 30, 17], atol=1e-5)
+    assert math.isclose(best[4], 1 / (1 + math.exp(-2)), rel_tol=1e-6) and best[5] == 2
+    assert detections[0, 1:, 4].max() < 1e-4  # everything else is background
