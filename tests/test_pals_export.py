@@ -41,12 +41,16 @@ def test_onnx_matches_torch(
 
 
 def test_parity_file_replays_on_both_precisions() -> None:
-    data = np.load(FOLDER / "parity.npz")
-    inputs = {k[3:]: data[k] for k in data.files if k.startswith("in.")}
-    for path, tol in (("model.onnx", 1e-4), ("model.fp16.onnx", 2e-2)):
+    from vsgg_ros.heads.parity import read_parity
+    from vsgg_ros.heads.runtime import HeadRuntime
+
+    (case,) = read_parity(FOLDER / "parity.npz")
+    for path, tol in (("model.onnx", 1e-4), ("model_fp16.onnx", 2e-2)):
         session = ort.InferenceSession(str(FOLDER / path), providers=["CPUExecutionProvider"])
-        for name, value in zip(OUTPUTS, session.run(list(OUTPUTS), inputs), strict=True):
-            assert np.abs(value - data[f"out.{name}"]).max() <= tol, (path, name)
+        for name, value in zip(OUTPUTS, session.run(list(OUTPUTS), case.inputs), strict=True):
+            assert np.abs(value - case.outputs[name]).max() <= tol, (path, name)
+    for precision in ("fp32", "fp16"):
+        HeadRuntime.load(FOLDER, "ort-cpu", precision=precision).check_parity()  # raises on mismatch
 
 
 def test_export_has_no_trt_unfriendly_ops_and_the_check_finds_them() -> None:

@@ -1,8 +1,8 @@
-"""ONNX export of the streaming PALS graph: model.onnx, model.fp16.onnx, io_spec.json, parity.npz.
+"""ONNX export of the streaming PALS graph: model.onnx, model_fp16.onnx, io_spec.json, parity.npz.
 
 The exported graph holds backbone and relation model (image in, relation scores out), one call per
 frame; the Python adapter (vsgg_ros/heads/pals.py) carries the per-pair window between calls.
-parity.npz stores golden inputs as ``in.<name>`` and torch outputs as ``out.<name>``.
+parity.npz holds golden inputs and torch outputs in HeadRuntime's layout (vsgg_ros.heads.parity).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import torch
 from vsgg_training.onnx_tools import check_operators, to_fp16
 from vsgg_training.pals.config import IMAGE_SIZE, ModelConfig, TrainConfig, model_for
 from vsgg_training.pals.model import PalsRelationModel, PalsStreamingGraph
+
+from vsgg_ros.heads.parity import ParityCase, write_parity
 
 INPUTS = ("image", "boxes", "labels", "pairs", "past_r", "past_p", "past_valid")
 OUTPUTS = ("attention", "spatial", "contacting", "affinity", "pair_r", "pair_p")
@@ -133,14 +135,13 @@ def export_run(run: Path, out: Path) -> dict[str, Any]:
     bad = check_operators(onnx.load(str(onnx_path)))
     if bad:
         raise RuntimeError(f"{onnx_path}: operators TensorRT handles badly: {bad}")
-    to_fp16(onnx_path, out / "model.fp16.onnx")
+    to_fp16(onnx_path, out / "model_fp16.onnx")
     spec = io_spec(model.cfg)
     (out / "io_spec.json").write_text(json.dumps(spec, indent=2) + "\n")
     graph = PalsStreamingGraph(model).eval()
     golden = example_inputs(model.cfg, objects=8, pairs=7, window=3, seed=1)
     expected = torch_outputs(graph, golden)
-    np.savez_compressed(out / "parity.npz", **{f"in.{k}": v for k, v in golden.items()},
-                        **{f"out.{k}": v for k, v in expected.items()})  # fmt: skip
+    write_parity(out / "parity.npz", [ParityCase("typ", golden, expected)])
     shutil.copy2(run / "model.pt", out / "model.pt")
     sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     worst = {}

@@ -2,7 +2,7 @@
 
 The frame graph takes the cached text classifier as an input, so changing the predicate vocabulary means
 running the small text graph once (and the sentence encoder on the new names), never re-exporting.
-Each folder holds model.onnx, model.fp16.onnx, io_spec.json and parity.npz (vsgg_ros.heads.parity layout),
+Each folder holds model.onnx, model_fp16.onnx, io_spec.json and parity.npz (vsgg_ros.heads.parity layout),
 loadable by :class:`vsgg_ros.heads.runtime.HeadRuntime`.
 """
 
@@ -187,7 +187,7 @@ def export_run(run: Path, out: Path) -> dict[str, Any]:
         out / "text" / "model.onnx",
     )
     for folder in (out, out / "text"):
-        to_fp16(folder / "model.onnx", folder / "model.fp16.onnx")
+        to_fp16(folder / "model.onnx", folder / "model_fp16.onnx")
     predicates = list(cfg.base)
     (out / "io_spec.json").write_text(json.dumps(frame_spec(cfg, predicates), indent=2) + "\n")
     (out / "text" / "io_spec.json").write_text(json.dumps(text_spec(cfg), indent=2) + "\n")

@@ -26,16 +26,9 @@ Runner = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
 
 def _open_runtime(folder: Path, backend: str) -> Runner:
-    """ONNX Runtime on the CPU until vsgg_ros.heads.runtime lands; then: HeadRuntime.load(folder, backend).run."""
-    if backend != "ort-cpu":
-        raise ValueError(f"backend {backend!r} is not available to the PALS adapter yet (only 'ort-cpu')")
-    import onnxruntime as ort
+    from vsgg_ros.heads.runtime import HeadRuntime
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
-    names = [o.name for o in session.get_outputs()]
-    return lambda inputs: dict(zip(names, session.run(names, inputs), strict=True))
+    return HeadRuntime.load(folder, backend, threads=1 if backend == "ort-cpu" else None).run
 
 
 @dataclass
