@@ -13,7 +13,8 @@ from vsgg_ros.cli import main
 
 def test_demo_runs_scores_and_writes_every_output(tmp_path: Path, capsys) -> None:
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--frames", "16", "--zmq", "off", "--json"]) == 0
+    gt = ["--head", "gt", "--tracker", "gt", "--detector", "none"]
+    assert main(["demo", "--out", str(out), "--frames", "16", "--zmq", "off", "--json", *gt]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["frames"] == 16 and summary["head"] == "gt"
     # ground-truth replay under no constraint finds every annotated relation within the top 100
@@ -27,5 +28,14 @@ def test_demo_runs_scores_and_writes_every_output(tmp_path: Path, capsys) -> Non
     recording = Path(summary["recording"])
     # a second run reuses the rendered recording instead of rendering it again
     stamp = (recording / "metadata.yaml").stat().st_mtime_ns
-    assert main(["demo", "--out", str(out), "--frames", "16", "--zmq", "off", "--json"]) == 0
+    assert main(["demo", "--out", str(out), "--frames", "16", "--zmq", "off", "--json", *gt]) == 0
     assert (recording / "metadata.yaml").stat().st_mtime_ns == stamp
+
+
+def test_default_demo_runs_the_trained_models(tmp_path: Path, capsys) -> None:
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--frames", "12", "--zmq", "off", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["detector"], summary["tracker"], summary["head"]) == ("onnx", "association", "pals")
+    assert {"detect", "track", "predict"} <= set(summary["stages_ms"])
+    recall = summary["action_genome_sgdet"]["with"]["R@K"]
+    assert 0.0 <= recall["20"] <= recall["50"] <= 100.0

@@ -56,6 +56,9 @@ def _demo(args: argparse.Namespace) -> int:
         size=(int(width), int(height)),
         seed=args.seed,
         zmq=None if args.zmq == "off" else args.zmq,
+        head=args.head,
+        tracker=args.tracker,
+        detector=args.detector,
         progress=not args.json,
     )
     summary = run_demo(options)
@@ -63,8 +66,10 @@ def _demo(args: argparse.Namespace) -> int:
         _emit(summary, True)
         return 0
     print(f"\nvsgg demo: {summary['frames']} frames of {summary['recording']}")
-    print(f"  head {summary['head']}, {summary['fps']} fps, latency p50 {summary['latency_ms']['p50_ms']} ms, "
-          f"p99 {summary['latency_ms']['p99_ms']} ms")
+    print(f"  detector {summary['detector']}, tracker {summary['tracker']}, head {summary['head']}")
+    print(f"  {summary['fps']} fps, latency p50 {summary['latency_ms']['p50_ms']} ms, "
+          f"p99 {summary['latency_ms']['p99_ms']} ms; stages (ms): "
+          + ", ".join(f"{k} {v:.1f}" for k, v in summary["stages_ms"].items()))
     for constraint, numbers in summary["action_genome_sgdet"].items():
         cells = "  ".join(f"{name}{k} {v:.1f}" for name, values in numbers.items() for k, v in values.items())
         print(f"  Action Genome SGDET, {constraint} constraint: {cells}")
@@ -181,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", default="320x240", help="WIDTHxHEIGHT")
     demo.add_argument("--seed", type=int, default=20261122, help="SynthRoom seed (held out from training)")
     demo.add_argument("--zmq", default="tcp://127.0.0.1:5555", help="ZeroMQ PUB endpoint, or 'off'")
+    demo.add_argument("--head", default="pals", help="relation head (gt replays the ground truth)")
+    demo.add_argument("--tracker", default="association")
+    demo.add_argument("--detector", default="onnx")
     demo.add_argument("--json", action="store_true")
     demo.set_defaults(handler=_demo)
     from vsgg_ros.eval.cli import add_eval_command

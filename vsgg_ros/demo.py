@@ -1,13 +1,13 @@
 """`vsgg demo`: the whole job on the embedded default, with nothing downloaded.
 
 1. Render a held-out SynthRoom video into a rosbag2 recording (reused when it already exists).
-2. Replay it through the streaming pipeline, publishing on ZeroMQ and writing an MCAP, a JSONL and
-   a rendered mp4.
-3. Score the published graphs against the recording's exact ground truth (Action Genome protocol).
+2. Replay it through the streaming pipeline — the SynthRoom detector (ONNX), the association tracker
+   and the PALS relation head (ONNX), all on ONNX Runtime CPU — publishing on ZeroMQ and writing an
+   MCAP, a JSONL and a rendered mp4.
+3. Score the published graphs against the recording's exact ground truth (Action Genome SGDET).
 
-The relation predictor is the best one available: today that is ``gt`` (ground-truth replay, which
-must score 100 and so checks every stage, codec, sink and the evaluator end to end); the trained
-PALS head and the association tracker replace it as they land, with no change to this flow.
+``--head gt --tracker gt --detector none`` replays the ground truth instead: it must score 100 under
+no constraint, which checks every stage, codec, sink and the evaluator end to end.
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ class DemoOptions:
     seed: int = DEMO_SEED
     difficulty: float = 0.5
     zmq: str | None = "tcp://127.0.0.1:5555"
-    head: str = "gt"
+    head: str = "pals"
+    tracker: str = "association"
+    detector: str = "onnx"
     progress: bool = True
 
 
@@ -60,6 +62,8 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
     config = RunConfig(
         source=str(bag),
         head=options.head,
+        tracker=options.tracker,
+        detector=options.detector,
         zmq=options.zmq,
         out=str(results / "graphs.mcap"),
         jsonl=str(results / "graphs.jsonl"),
@@ -74,6 +78,8 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
     summary = {
         "recording": str(bag),
         "head": options.head,
+        "tracker": options.tracker,
+        "detector": options.detector,
         "frames": stats["frames_out"],
         "fps": stats["output_fps"],
         "latency_ms": stats["latency_ms"],
