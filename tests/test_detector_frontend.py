@@ -12,7 +12,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
-from rosbags.typesys import Stores, get_types_from_msg, get_typestore
+from rosbags.typesys import Stores, get_typestore
 
 from vsgg_ros.detection.detector import OnnxDetector
 from vsgg_ros.detection.labelmap import LabelMap, load_class_names, packaged
@@ -131,33 +131,13 @@ def test_label_map_errors_name_the_class() -> None:
     assert keep(0) == ("car", -1)
 
 
-# vision_msgs 4.x (Humble and later), written from the package's message documentation; rosbags' stock
-# typestores do not include vision_msgs, so the test registers them like a bag reader would.
-VISION_MSGS = {
-    "vision_msgs/msg/Point2D": "float64 x\nfloat64 y\n",
-    "vision_msgs/msg/Pose2D": "vision_msgs/Point2D position\nfloat64 theta\n",
-    "vision_msgs/msg/BoundingBox2D": "vision_msgs/Pose2D center\nfloat64 size_x\nfloat64 size_y\n",
-    "vision_msgs/msg/ObjectHypothesis": "string class_id\nfloat64 score\n",
-    "vision_msgs/msg/ObjectHypothesisWithPose": (
-        "vision_msgs/ObjectHypothesis hypothesis\ngeometry_msgs/PoseWithCovariance pose\n"
-    ),
-    "vision_msgs/msg/Detection2D": (
-        "std_msgs/Header header\nvision_msgs/ObjectHypothesisWithPose[] results\n"
-        "vision_msgs/BoundingBox2D bbox\nstring id\n"
-    ),
-    "vision_msgs/msg/Detection2DArray": "std_msgs/Header header\nvision_msgs/Detection2D[] detections\n",
-}
-
-
 @pytest.fixture(scope="module")
 def store():
-    store = get_typestore(Stores.ROS2_HUMBLE)
-    assert "vision_msgs/msg/Detection2DArray" not in store.fielddefs
-    types = {}
-    for name, text in VISION_MSGS.items():
-        types.update(get_types_from_msg(text, name))
-    store.register(types)
-    return store
+    # vision_msgs 4.x as the ROS node registers them: rosbags' stock typestores lack vision_msgs
+    from vsgg_ros.ros.msgs import ros_typestore
+
+    assert "vision_msgs/msg/Detection2DArray" not in get_typestore(Stores.ROS2_HUMBLE).fielddefs
+    return ros_typestore()
 
 
 def _vision_detection(store, cx: float, cy: float, w: float, h: float, hypotheses: list[tuple[str, float]]):

@@ -118,8 +118,8 @@ def io_spec(cfg: ModelConfig) -> dict[str, Any]:
             "labels: AG object ids (0 = person); pairs: (subject, object) indices, subject a person. "
             "past_*: the pair's pair_r/pair_p outputs from up to window earlier frames, oldest first, "
             "past_valid 1 where present (all-zero rows are fine). attention softmax, spatial/contacting "
-            "sigmoid (PC); affinity = PA; triplet score = conf_s * conf_o * PC * PA. parity.npz holds "
-            "in.<input> and out.<output> arrays."
+            "sigmoid (PC); affinity = PA; triplet score = conf_s * conf_o * PC * PA. parity.npz: "
+            "<case>/input|output/<name>."
         ),
     }
 
