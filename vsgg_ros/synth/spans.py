@@ -4,18 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from vsgg_ros.eval.video import runs
+
 RelKey = tuple[int, int, str]
-
-
-def runs(frames: Iterable[int]) -> list[tuple[int, int]]:
-    """Maximal runs of consecutive frame indices as half-open ``(start, end)`` pairs."""
-    out: list[tuple[int, int]] = []
-    for f in sorted(set(frames)):
-        if out and out[-1][1] == f:
-            out[-1] = (out[-1][0], f + 1)
-        else:
-            out.append((f, f + 1))
-    return out
 
 
 class Timeline:
