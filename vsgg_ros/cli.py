@@ -47,14 +47,14 @@ def _run(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from vsgg_ros.demo import DemoOptions, run_demo
+    from vsgg_ros.demo import DEMO_SEED, DemoOptions, run_demo
 
     width, _, height = args.size.partition("x")
     options = DemoOptions(
         out=Path(args.out),
         frames=args.frames,
         size=(int(width), int(height)),
-        seed=args.seed,
+        seed=DEMO_SEED if args.seed is None else args.seed,
         zmq=None if args.zmq == "off" else args.zmq,
         head=args.head,
         tracker=args.tracker,
@@ -71,7 +71,9 @@ def _demo(args: argparse.Namespace) -> int:
           f"p99 {summary['latency_ms']['p99_ms']} ms; stages (ms): "
           + ", ".join(f"{k} {v:.1f}" for k, v in summary["stages_ms"].items()))
     for constraint, numbers in summary["action_genome_sgdet"].items():
-        cells = "  ".join(f"{name}{k} {v:.1f}" for name, values in numbers.items() for k, v in values.items())
+        cells = "  ".join(
+            f"{name.removesuffix('K')}{k} {v:.1f}" for name, values in numbers.items() for k, v in values.items()
+        )
         print(f"  Action Genome SGDET, {constraint} constraint: {cells}")
     for name, value in summary["outputs"].items():
         print(f"  {name}: {value}")
@@ -184,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="out/demo", help="folder for the recording and the results")
     demo.add_argument("--frames", type=int, default=120)
     demo.add_argument("--size", default="320x240", help="WIDTHxHEIGHT")
-    demo.add_argument("--seed", type=int, default=20261122, help="SynthRoom seed (held out from training)")
+    demo.add_argument("--seed", type=int, default=None, help="SynthRoom seed (default: one held out from training)")
     demo.add_argument("--zmq", default="tcp://127.0.0.1:5555", help="ZeroMQ PUB endpoint, or 'off'")
     demo.add_argument("--head", default="pals", help="relation head (gt replays the ground truth)")
     demo.add_argument("--tracker", default="association")

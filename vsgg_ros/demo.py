@@ -24,7 +24,9 @@ from vsgg_ros.run import run
 from vsgg_ros.synth import VideoSpec, iter_video
 from vsgg_ros.synth.bag import write_bag
 
-DEMO_SEED = 20261122  # a seed no training world uses: the demo video is held out
+# A seed no training world uses (they use 0 and 1000), so the demo video is held out; chosen because a person is
+# in view for the whole default length (some seeds' scripts walk the person out early).
+DEMO_SEED = 2026
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
         "latency_ms": stats["latency_ms"],
         "stages_ms": {k: v["mean_ms"] for k, v in stats["stages_ms"].items()},  # type: ignore[attr-defined]
         "action_genome_sgdet": {c: _recalls(m) for c, m in metrics.items()},
-        "outputs": {**stats["outputs"], "zmq_topic": "vsgg/graph/camera/"},  # type: ignore[dict-item]
+        "outputs": {**stats["outputs"], **({"zmq_topic": "vsgg/graph/camera/"} if options.zmq else {})},  # type: ignore[dict-item]
     }
     (results / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
     return summary
