@@ -47,3 +47,38 @@ def test_builder_reads_frames_and_writes_valid_toon_targets(
         graph = by_frame[sample["frame_index"]]
         assert sorted(o.name for o in decoded.objects) == sorted(o.label for o in graph.objects)
         assert Path(sample["images"][0]).is_file()
+
+
+def test_psg_builder_reads_the_entry_image(tmp_path: Path) -> None:
+    import json
+
+    import cv2
+
+    root = tmp_path / "psg"
+    root.mkdir()
+    image = np.zeros((48, 64, 3), np.uint8)
+    image[10:30, 5:25] = (0, 0, 255)  # BGR red square where the person is
+    cv2.imwrite(str(root / "1.png"), image)
+    entry = {
+        "file_name": "1.png", "height": 48, "width": 64, "image_id": 1, "pan_seg_file_name": "1_seg.png",
+        "segments_info": [{"id": 1, "category_id": 0, "iscrowd": 0, "isthing": 1, "area": 400},
+                          {"id": 2, "category_id": 41, "iscrowd": 0, "isthing": 1, "area": 50}],
+        "annotations": [{"bbox": [5, 10, 25, 30], "category_id": 0}, {"bbox": [30, 20, 40, 30], "category_id": 41}],
+        "relations": [[0, 1, 2]],
+    }  # fmt: skip
+    vocab = load_vocabulary("psg")
+    anno = {
+        "thing_classes": list(vocab.objects[:80]), "stuff_classes": list(vocab.objects[80:]),
+        "predicate_classes": list(vocab.predicates), "test_image_ids": [1], "data": [entry],
+    }  # fmt: skip
+    (root / "psg.json").write_text(json.dumps(anno))
+    truth = read_ground_truth(root, "psg", None, mode="sgdet")
+    (video,) = truth.videos
+    rgb = dataset_images("psg", root, video)(video.graphs[0])
+    assert tuple(rgb[20, 15]) == (255, 0, 0)  # read as RGB
+    schema = build_schema("closed", vocab)
+    (sample,) = video_samples(video, dataset_images("psg", root, video), schema, tmp_path / "o", SampleOptions(),
+                              np.random.default_rng(0))  # fmt: skip
+    decoded = decode_toon(sample["solution"], schema.toon, vocabulary=vocab)
+    assert sorted(o.name for o in decoded.objects) == sorted([vocab.objects[0], vocab.objects[41]])
+    assert [r.pred for r in decoded.relations] == [vocab.predicates[2]]
