@@ -17,6 +17,13 @@ def check_operators(model: onnx.ModelProto) -> list[str]:
     return [op for op in found if op in BANNED_OPS or op.startswith(BANNED_PREFIXES)]
 
 
+def require_trt_friendly(path: Path) -> None:
+    """Reject an exported graph that contains operators TensorRT handles badly, naming them."""
+    bad = check_operators(onnx.load(str(path)))
+    if bad:
+        raise RuntimeError(f"{path}: operators TensorRT handles badly: {bad}")
+
+
 def to_fp16(src: Path, dst: Path) -> None:
     """FP16 weights and arithmetic with float32 inputs/outputs (RoiAlign and Softmax stay float32)."""
     from onnxruntime.transformers.float16 import convert_float_to_float16

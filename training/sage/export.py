@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
 import torch
-from vsgg_training.onnx_tools import check_operators, to_fp16
+from vsgg_training.onnx_tools import require_trt_friendly, to_fp16
 from vsgg_training.sage.config import IMAGE_SIZE, ModelConfig, TrainConfig
 from vsgg_training.sage.model import (
     STREAMS,
@@ -94,9 +93,7 @@ def _export(graph: torch.nn.Module, example: dict[str, np.ndarray], names: tuple
         output_names=list(outs), dynamic_shapes=shapes, optimize=True,
     )  # fmt: skip
     program.save(str(path))
-    bad = check_operators(onnx.load(str(path)))
-    if bad:
-        raise RuntimeError(f"{path}: operators TensorRT handles badly: {bad}")
+    require_trt_friendly(path)
 
 
 def spec_entry(name: str, dtype: str, shape: list[Any]) -> dict[str, Any]:
