@@ -1,7 +1,9 @@
 """``python -m vsgg_training {train,export} --head NAME …``: train and export every head.
 
 PALS is handled here; every other head has its own ``vsgg_training.<name>.cli.main`` with the same
-``train``/``export`` flag style, and gets the arguments minus ``--head``.
+``train``/``export`` flag style, and gets the arguments minus ``--head``. ``build_all`` (every head, every
+step, resumable; training/build_all/) and ``manifest`` (models/manifest.yaml; training/manifest.py) have
+their own parsers.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from vsgg_training.pals.config import ABLATIONS, SUPERVISIONS, TrainConfig
 
 OTHER_HEADS = {"vost": "vost", "sage": "sage", "vlm": "vlm", "detector": "detector"}
 HEAD_CHOICES = ("pals", *OTHER_HEADS)
+OWN_PARSER = {"build_all": "vsgg_training.build_all.cli", "manifest": "vsgg_training.manifest"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +57,10 @@ def _other_head(argv: list[str]) -> tuple[str, list[str]] | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in OWN_PARSER:
+        import importlib
+
+        return int(importlib.import_module(OWN_PARSER[argv[0]]).main(argv[1:]))
     other = _other_head(argv)
     if other is not None:
         import importlib

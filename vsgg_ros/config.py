@@ -41,6 +41,14 @@ class RelationSection:
 
 
 @dataclass
+class ModelsSection:
+    """Model zoo (models/manifest.yaml): where it is, and the label set models chosen by name must be trained on."""
+
+    manifest: str | None = None
+    vocabulary: str = "ag"
+
+
+@dataclass
 class RunConfig:
     """Everything `vsgg run` needs; each field's help is also its `--flag` help."""
 
@@ -49,10 +57,14 @@ class RunConfig:
     gt_topic: str = _opt("/vsgg/ground_truth", "ground-truth SceneGraph topic in a bag (for --head gt, evaluation)")
     source_id: str = _opt("camera", "name of the camera in outputs (ZeroMQ topic suffix, SceneGraph.source_id)")
     head: str = _opt("gt", "relation predictor: gt (replay ground truth), pals, vost, sage, vlm, or none")
-    head_model: str | None = _opt(None, "head folder (default: models/<head>-synth)")
+    head_model: str | None = _opt(
+        None, "head model: a name in models/manifest.yaml (verified), or a folder (default: models/<head>-synth)"
+    )
     tracker: str = _opt("gt", "tracker: gt (annotated tracks), association, sam2, or vlm (the VLM's own objects)")
     detector: str = _opt("none", "detections for the tracker: none, gt (annotated boxes), or onnx")
-    detector_model: str | None = _opt(None, "ONNX detector folder (default: models/detector-synth)")
+    detector_model: str | None = _opt(
+        None, "ONNX detector: a name in models/manifest.yaml (verified), or a folder (default: models/detector-synth)"
+    )
     device: str = _opt("cpu", "cpu (ONNX Runtime CPU) or cuda (ONNX Runtime TensorRT, strict: no CPU fallback)")
     zmq: str | None = _opt(None, "publish graphs on this ZeroMQ endpoint, e.g. tcp://127.0.0.1:5555")
     zmq_latest_only: bool = _opt(False, "single-frame messages for subscribers that set ZMQ_CONFLATE")
@@ -65,6 +77,7 @@ class RunConfig:
     speed: float = _opt(1.0, "playback speed factor for --realtime")
     engine: EngineSection = field(default_factory=EngineSection)
     relations: RelationSection = field(default_factory=RelationSection)
+    models: ModelsSection = field(default_factory=ModelsSection)
     # Passed through to the SAM2 tracker / the VLM head, which validate them and name unknown keys
     # (docs/sam2.md, docs/vlm.md).
     sam2: dict[str, Any] = field(default_factory=dict)

@@ -94,7 +94,19 @@ def build_models(config: RunConfig) -> BuiltModels:
     return BuiltModels(tracker, predictor, _detector(config, backend))
 
 
-def _model_folder(explicit: str | None, default: str) -> Path:
+def _model_folder(config: RunConfig, key: str, head: str, default: str) -> Path:
+    """``config.<key>`` as a folder; a bare name that is no existing folder is looked up in the model zoo,
+    which verifies the files and refuses a model of another head or trained on another vocabulary."""
+    explicit = getattr(config, key)
+    if explicit and "/" not in explicit and not Path(explicit).is_dir():
+        from vsgg_ros.vocab import load_vocabulary
+        from vsgg_ros.zoo import Zoo
+
+        try:
+            zoo = Zoo.load(config.models.manifest)
+            return zoo.resolve(explicit, head=head, vocabulary=load_vocabulary(config.models.vocabulary))
+        except ValueError as err:  # ZooError, or an unknown models.vocabulary
+            raise ConfigError(f"{key}: {err}") from err
     folder = Path(explicit) if explicit else MODELS_DIR / default
     if not (folder / "io_spec.json").is_file():
         raise FileNotFoundError(f"model folder {folder} has no io_spec.json")
@@ -119,15 +131,15 @@ def _predictor(config: RunConfig, backend: str) -> Predictor | None:
     if config.head == "pals":
         from vsgg_ros.heads.pals import PalsPredictor
 
-        return PalsPredictor(_model_folder(config.head_model, "pals-synth"), backend=backend)
+        return PalsPredictor(_model_folder(config, "head_model", "pals", "pals-synth"), backend=backend)
     if config.head == "vost":
         from vsgg_ros.heads.vost import VostPredictor
 
-        return VostPredictor(_model_folder(config.head_model, "vost-synth"), backend=backend)
+        return VostPredictor(_model_folder(config, "head_model", "vost", "vost-synth"), backend=backend)
     if config.head == "sage":
         from vsgg_ros.heads.sage import SagePredictor
 
-        return SagePredictor(_model_folder(config.head_model, "sage-synth"), backend=backend)
+        return SagePredictor(_model_folder(config, "head_model", "sage", "sage-synth"), backend=backend)
     if config.head == "vlm":
         return _vlm_predictor(config.vlm)
     return GroundTruthPredictor() if config.head == "gt" else None
@@ -162,7 +174,7 @@ def _detector(config: RunConfig, backend: str) -> Detector | None:
     if config.detector == "onnx":
         from vsgg_ros.detection.detector import OnnxDetector
 
-        return OnnxDetector(_model_folder(config.detector_model, "detector-synth"), backend=backend)
+        return OnnxDetector(_model_folder(config, "detector_model", "detector", "detector-synth"), backend=backend)
     return GroundTruthDetector() if config.detector == "gt" else None
 
 
