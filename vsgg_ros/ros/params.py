@@ -110,9 +110,19 @@ PERCEPTION_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("head", "gt", "Relation head, as `vsgg run --head` (gt needs the ground_truth topic).", _head, "head"),
     ParamSpec("device", "", "Inference device for the models (empty: the `vsgg run` default).", None, "device"),
     ParamSpec(
-        "detector_model", "", "Detector model file (empty: none / the `vsgg run` default).", None, "detector_model"
+        "detector_model",
+        "",
+        "Detector model: a name in models/manifest.yaml or a folder (empty: none / the `vsgg run` default).",
+        None,
+        "detector_model",
     ),
-    ParamSpec("head_model", "", "Relation head model file (empty: the `vsgg run` default).", None, "head_model"),
+    ParamSpec(
+        "head_model",
+        "",
+        "Relation head model: a name in models/manifest.yaml or a folder (empty: the `vsgg run` default).",
+        None,
+        "head_model",
+    ),
     ParamSpec(
         "predictor_mode",
         "auto",
@@ -131,7 +141,13 @@ PERCEPTION_PARAMS: tuple[ParamSpec, ...] = (
     ),
     ParamSpec("run_config", "", "A `vsgg run` YAML for options without a node parameter.", _existing_file),
     ParamSpec("run_set", "", "`vsgg run --set` items for options without a node parameter, ';'-separated.", _run_set),
-    ParamSpec("vocabulary", "ag", "Label set published on the latched `vocabulary` topic.", _vocabulary),
+    ParamSpec(
+        "vocabulary",
+        "ag",
+        "Label set published on the latched `vocabulary` topic; models chosen by zoo name must be trained on it.",
+        _vocabulary,
+        "models.vocabulary",
+    ),
     ParamSpec(
         "use_external_detections",
         False,
