@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,11 +84,13 @@ def train(args: argparse.Namespace) -> dict[str, object]:
 
     kind, vocab = DATASET_SCHEMA[args.data]
     schema = build_schema(kind, load_vocabulary(vocab))
-    data = args.out / "train.jsonl"
+    rank = int(os.environ.get("RANK", "0"))  # set by torchrun; every rank builds the same data, in its own folder
+    root = args.out if int(os.environ.get("WORLD_SIZE", "1")) == 1 else args.out / f"data-rank{rank}"
+    data = root / "train.jsonl"
     if not (args.resume and data.is_file()):
         rng = np.random.default_rng(args.seed)
         options = SampleOptions(max_pixels=args.max_pixels, corrupt_share=args.corrupt_share, seed=args.seed)
-        samples = (s for v, img in _videos(args) for s in video_samples(v, img, schema, args.out, options, rng))
+        samples = (s for v, img in _videos(args) for s in video_samples(v, img, schema, root, options, rng))
         if write_jsonl(samples, data) == 0:
             raise SystemExit(f"no training samples from --data {args.data}")
     model, processor = _load_model(args.model, args.seed)
@@ -101,6 +104,8 @@ def train(args: argparse.Namespace) -> dict[str, object]:
             model, processor, data, args.out / "grpo", args.steps, args.seed, args.gpu, args.max_completion
         )
     report["wall_s"] = time.perf_counter() - t0
+    if rank != 0:
+        return report
     model.save_pretrained(args.out / "checkpoint")
     processor.save_pretrained(args.out / "checkpoint")
     (args.out / "run.json").write_text(json.dumps(report, indent=2, default=float))
