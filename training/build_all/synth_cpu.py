@@ -126,7 +126,9 @@ def _pals(models: Path) -> list[Step]:
         "SGDET with-constraint R@50": {**report, "path": ["eval", "sgdet/with", "50"]},
     }
     code = ("vsgg_training.pals", "vsgg_training.onnx_tools", *SYNTH, "vsgg_ros.eval")
-    cfg = TrainConfig(supervision="full", ablation="full").to_dict()
+    cfg = TrainConfig(
+        supervision="full", ablation="full", annotation="involved", epochs=30, truth_pairs=0.5, val_videos=10
+    ).to_dict()
     return [
         Step("pals/train", "pals", _pals_train, {"train": cfg}, code=code),
         evaluate_step("pals-synth", "pals", "pals/train", metrics, 4, models),

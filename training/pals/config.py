@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from vsgg_ros.synth import ANNOTATIONS
+
 Ablation = Literal["baseline", "pals", "pam", "ram", "full"]
 Supervision = Literal["full", "weak"]
 ABLATIONS: tuple[str, ...] = ("baseline", "pals", "pam", "ram", "full")
@@ -44,6 +46,10 @@ class TrainConfig:
     frames: int = 30
     difficulty: float = 0.5
     test_seed: int = 1000
+    annotation: str = "all"  # SynthRoom's policy for both worlds: "all" visible pairs or AG-like "involved"
+    truth_pairs: float = 0.0  # full supervision: share of steps on truth-box pairs (PREDCLS input) not detections
+    val_videos: int = 0  # > 0: also report metrics on videos train_videos.. of the training seed (unseen)
+    run_seed: int = 0  # added to ``seed`` for weight init and batch order only: repeats on the same world
     backbone_epochs: int = 3
     epochs: int = 12
     lr: float = 1e-3
@@ -61,6 +67,10 @@ class TrainConfig:
             raise ValueError(f"ablation must be one of {ABLATIONS}, got {self.ablation!r}")
         if self.supervision not in SUPERVISIONS:
             raise ValueError(f"supervision must be one of {SUPERVISIONS}, got {self.supervision!r}")
+        if not 0.0 <= self.truth_pairs <= 1.0:
+            raise ValueError(f"truth_pairs must be in [0, 1], got {self.truth_pairs}")
+        if self.annotation not in ANNOTATIONS:
+            raise ValueError(f"annotation must be one of {ANNOTATIONS}, got {self.annotation!r}")
 
     @property
     def uses_ram(self) -> bool:

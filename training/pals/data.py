@@ -197,6 +197,13 @@ def full_targets(video: VideoData) -> None:
         video.targets.append(t)
 
 
+def truth_view(video: VideoData) -> VideoData:
+    """The clip with its truth boxes in place of detections, targets from the truth (PREDCLS-style pairs)."""
+    view = VideoData(video.video_id, video.images, video.truth, video.gt_objects, video.gt_objects)
+    full_targets(view)
+    return view
+
+
 def _person_and_thing(triplet: Sequence[str]) -> tuple[str, str]:
     """(person class, thing class) of a triplet stored either way round (spatial ones point at the person)."""
     subject, _, obj = triplet

@@ -67,3 +67,37 @@ def evaluate_model(model: PalsRelationModel, videos: list[VideoData], feats: dic
             res = run_ag(gt, preds, EvalConfig(mode=mode, constraint=constraint), dists)
             report[f"{mode}/{constraint}"] = {k: round(float(x), 4) for k, x in res["metrics"]["R@K"].items()}
     return report
+
+
+@torch.no_grad()
+def group_accuracy(model: PalsRelationModel, videos: list[VideoData], feats: dict[str, Tensor]) -> dict[str, float]:
+    """PREDCLS diagnostics over GT pairs: how often each group's argmax is one of the pair's GT labels,
+    and how often a GT pair's PA outranks a non-GT pair's of the same frame (PA ranking AUC)."""
+    from vsgg_training.pals.data import CONTACT0, SPATIAL0, _label_vectors
+
+    model.eval()
+    hits = {"attention": 0, "spatial": 0, "contacting": 0}
+    n_pairs, auc_num, auc_den = 0, 0.0, 0
+    for v in videos:
+        _, dists = predict_video(model, feats[v.video_id], v.gt_objects, v.video_id)
+        for (_, f), scores in dists.items():
+            pos, neg = [], []
+            for (s, o), vec in scores.items():
+                labels = _label_vectors(v.truth[f], s, o)
+                pa = float(vec[:SPATIAL0].sum())  # the attention softmax sums to 1, leaving PA
+                if labels is None:
+                    neg.append(pa)
+                    continue
+                pos.append(pa)
+                n_pairs += 1
+                for name, part, target in zip(
+                    hits, (vec[:SPATIAL0], vec[SPATIAL0:CONTACT0], vec[CONTACT0:]), labels, strict=True
+                ):
+                    hits[name] += int(target[int(np.argmax(part))] > 0)
+            for a in pos:
+                auc_num += sum(1.0 if a > b else 0.5 if a == b else 0.0 for b in neg)
+                auc_den += len(neg)
+    out = {name: round(h / max(n_pairs, 1), 4) for name, h in hits.items()}
+    out["pa_rank_auc"] = round(auc_num / max(auc_den, 1), 4)
+    out["gt_pairs"] = float(n_pairs)
+    return out

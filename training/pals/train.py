@@ -16,7 +16,14 @@ from torch import Tensor
 from torchvision.ops import roi_align
 from tqdm import tqdm
 from vsgg_training.pals.config import NUM_CLASSES, TrainConfig, model_for
-from vsgg_training.pals.data import FrameObjects, VideoData, full_targets, load_videos, weak_targets
+from vsgg_training.pals.data import (
+    FrameObjects,
+    VideoData,
+    full_targets,
+    load_videos,
+    truth_view,
+    weak_targets,
+)
 from vsgg_training.pals.losses import balanced_pa_loss, pam_ranking_loss, relation_loss
 from vsgg_training.pals.model import NEG, STRIDE, PalsRelationModel
 from vsgg_training.pals.ram import GeometricGrounding
@@ -153,10 +160,18 @@ def clip_loss(model: PalsRelationModel, out: dict[str, Tensor], p_final: Tensor,
 
 
 def prepare(cfg: TrainConfig) -> tuple[list[VideoData], list[VideoData]]:
-    train = load_videos(world_specs(cfg.train_videos, cfg.frames, cfg.seed, difficulty=cfg.difficulty), cfg.seed)
-    test = load_videos(
-        world_specs(cfg.test_videos, cfg.frames, cfg.test_seed, difficulty=cfg.difficulty), cfg.test_seed + 1
+    train = load_videos(
+        world_specs(cfg.train_videos, cfg.frames, cfg.seed, difficulty=cfg.difficulty, annotation=cfg.annotation),
+        cfg.seed,
     )
+    test = load_videos(
+        world_specs(cfg.test_videos, cfg.frames, cfg.test_seed, difficulty=cfg.difficulty, annotation=cfg.annotation),
+        cfg.test_seed + 1,
+    )
+    if cfg.val_videos > 0:
+        specs = world_specs(cfg.train_videos + cfg.val_videos, cfg.frames, cfg.seed, difficulty=cfg.difficulty,
+                            annotation=cfg.annotation)  # fmt: skip
+        test = test + load_videos(specs[cfg.train_videos :], cfg.seed + 2)
     grounding = GeometricGrounding() if cfg.uses_ram else None
     for v in tqdm(train, desc="targets", unit="video", leave=False):
         if cfg.supervision == "full":
@@ -168,14 +183,15 @@ def prepare(cfg: TrainConfig) -> tuple[list[VideoData], list[VideoData]]:
 
 def train(cfg: TrainConfig, out: Path, resume: bool = False, backbone: Path | None = None) -> dict[str, Any]:
     """Run (or resume) one training; returns the final evaluation report."""
-    from vsgg_training.pals.evaluate import evaluate_model
+    from vsgg_training.pals.evaluate import evaluate_model, group_accuracy
 
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "checkpoint.pt"
-    seed_all(cfg.seed)
+    seed_all(cfg.seed + cfg.run_seed)
     model = PalsRelationModel(model_for(cfg.ablation, cfg.model) if cfg.supervision == "weak" else cfg.model)
     started = time.monotonic()
     train_videos, test_videos = prepare(cfg)
+    test_videos, val_videos = test_videos[: cfg.test_videos], test_videos[cfg.test_videos :]
     if backbone is not None and backbone.exists():
         model.backbone.load_state_dict(torch.load(backbone, weights_only=True))
         model.backbone.eval().requires_grad_(False)
@@ -184,9 +200,10 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, backbone: Path | No
         if backbone is not None:
             backbone.parent.mkdir(parents=True, exist_ok=True)
             torch.save(model.backbone.state_dict(), backbone)
-    feats = cache_features(model, train_videos + test_videos)
+    feats = cache_features(model, train_videos + test_videos + val_videos)
     for v in train_videos:
         v.images = v.images[:0]
+    views = [truth_view(v) for v in train_videos] if cfg.truth_pairs > 0 and cfg.supervision == "full" else []
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
@@ -197,7 +214,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, backbone: Path | No
         opt.load_state_dict(state["optim"])
         sched.load_state_dict(state["sched"])
         start_epoch, elapsed_before = state["epoch"], state.get("train_seconds", 0.0)
-    rng = np.random.default_rng(cfg.seed + start_epoch)
+    rng = np.random.default_rng(cfg.seed + cfg.run_seed + start_epoch)
     log = (out / "metrics.jsonl").open("a")
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
@@ -205,7 +222,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, backbone: Path | No
         sums: dict[str, float] = {}
         bar = tqdm(rng.permutation(len(train_videos)), desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="video")
         for i in bar:
-            video = train_videos[i]
+            video = views[i] if views and rng.random() < cfg.truth_pairs else train_videos[i]
             pairs = [x.pairs for x in video.targets]
             if not any(x.matched.any() for x in video.targets) or min(len(p) for p in pairs) == 0:
                 keep = [f for f, p in enumerate(pairs) if len(p)]
@@ -236,6 +253,8 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, backbone: Path | No
         "eval": evaluate_model(model, test_videos, feats),
         "pseudo_labels": _label_stats(train_videos),
     }
+    if val_videos:
+        report["val"] = {**evaluate_model(model, val_videos, feats), "groups": group_accuracy(model, val_videos, feats)}
     log.write(json.dumps({"final": report}) + "\n")
     log.close()
     (out / "report.json").write_text(json.dumps(report, indent=2))

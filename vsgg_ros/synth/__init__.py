@@ -5,11 +5,12 @@ Entry points: :func:`iter_video` streams ``(Frame, SceneGraph)`` for one :class:
 the Action Genome, PVSG and VidVRD layouts (``vsgg synth`` on the command line).
 """
 
-from vsgg_ros.synth.spec import DifficultyParams, VideoSpec, difficulty_params, world_specs
+from vsgg_ros.synth.spec import ANNOTATIONS, DifficultyParams, VideoSpec, difficulty_params, world_specs
 from vsgg_ros.synth.video import SynthStep, iter_steps, iter_video
 from vsgg_ros.synth.writer import FORMATS, write_world
 
 __all__ = [
+    "ANNOTATIONS",
     "FORMATS",
     "DifficultyParams",
     "SynthStep",

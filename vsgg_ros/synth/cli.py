@@ -12,7 +12,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vsgg_ros.synth.spec import DEFAULT_DIFFICULTY, DEFAULT_FPS, parse_size, world_specs
+from vsgg_ros.synth.spec import (
+    ANNOTATIONS,
+    DEFAULT_ANNOTATION,
+    DEFAULT_DIFFICULTY,
+    DEFAULT_FPS,
+    parse_size,
+    world_specs,
+)
 from vsgg_ros.synth.writer import DEFAULT_FORMATS, FORMATS, parse_formats
 
 
@@ -36,6 +43,12 @@ def add_synth_commands(subparsers: argparse._SubParsersAction) -> None:  # type:
     )
     p.add_argument("--fps", type=float, default=DEFAULT_FPS, help=f"frame rate of the videos (default {DEFAULT_FPS:g})")
     p.add_argument(
+        "--annotation",
+        default=DEFAULT_ANNOTATION,
+        help=f"which person-object pairs carry relations: {' or '.join(ANNOTATIONS)} (default {DEFAULT_ANNOTATION}; "
+        "involved = only pairs that interact at some point of the video, as Action Genome annotates)",
+    )
+    p.add_argument(
         "--formats",
         default=",".join(DEFAULT_FORMATS),
         help=f"comma-separated subset of {','.join(FORMATS)} (default {','.join(DEFAULT_FORMATS)})",
@@ -55,7 +68,7 @@ def run_synth_command(args: argparse.Namespace) -> int:
     try:
         size = parse_size(args.size)
         formats = parse_formats(args.formats)
-        specs = world_specs(args.videos, args.frames, args.seed, size, args.difficulty, args.fps)
+        specs = world_specs(args.videos, args.frames, args.seed, size, args.difficulty, args.fps, args.annotation)
     except ValueError as exc:
         print(f"vsgg synth: {exc}", file=sys.stderr)
         return 2

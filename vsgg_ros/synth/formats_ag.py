@@ -15,7 +15,8 @@ Keys are ``<video>.mp4/<frame:06d>.png``. AG annotates one person per frame: the
 person 1 when visible, else the lowest-id visible person; its box is row 0 of ``person_bbox`` (the
 row STTran reads) and the object relationships are relative to it. Other visible persons follow.
 Every object of the video is listed in every frame; invisible ones have ``visible`` False and None
-for the box and the three relationship lists.
+for the box and the three relationship lists. Under the ``"involved"`` annotation policy only the
+objects the annotated person interacts with are listed (AG lists only the objects it annotates).
 """
 
 from __future__ import annotations
@@ -62,6 +63,15 @@ def xyxy_to_xywh(box: tuple[float, float, float, float]) -> tuple[float, float, 
     return (float(x1), float(y1), float(x2 - x1), float(y2 - y1))
 
 
+def _listed(step: SynthStep, annotated: int | None, oid: int) -> bool:
+    """Whether thing ``oid`` has an entry in this frame: always under "all", else if it is involved."""
+    if step.annotated is None:
+        return True
+    if annotated is not None:
+        return (annotated, oid) in step.annotated
+    return any(thing == oid for _, thing in step.annotated)
+
+
 class AGWriter:
     """Streams frames to ``<out>/ag`` and writes the pickles on :meth:`close`."""
 
@@ -92,6 +102,8 @@ class AGWriter:
         annotated = persons[0] if persons else None
         entries = []
         for oid, label in self.things:
+            if not _listed(step, annotated, oid):
+                continue
             truth = step.entities[oid]
             labels = step.pairs.get((annotated, oid)) if annotated is not None else None
             entries.append(

@@ -1,6 +1,8 @@
 """What one SynthRoom video is made of: its seed, length, size and difficulty.
 
 A :class:`VideoSpec` is the only input of the generator, so equal specs give byte-identical videos.
+``annotation`` picks which person–thing pairs carry relations: ``"all"`` visible pairs, or only the
+``"involved"`` ones, as Action Genome annotates (vsgg_ros/synth/annotation.py).
 ``difficulty`` is one knob in ``[0, 1]`` that :func:`difficulty_params` turns into the concrete
 amounts of clutter, occlusion, camera motion and noise (formulas documented in docs/synthroom.md).
 """
@@ -15,6 +17,9 @@ DEFAULT_DIFFICULTY = 0.5
 DEFAULT_FPS = 10.0
 DEFAULT_SIZE = (320, 240)
 TEST_EVERY = 5  # every fifth video (index 4, 9, ...) is in the test split
+# Which person-thing pairs carry relation ground truth (vsgg_ros/synth/annotation.py, docs/synthroom.md).
+ANNOTATIONS = ("all", "involved")
+DEFAULT_ANNOTATION = "all"
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class VideoSpec:
     size: tuple[int, int] = DEFAULT_SIZE
     difficulty: float = DEFAULT_DIFFICULTY
     fps: float = DEFAULT_FPS
+    annotation: str = DEFAULT_ANNOTATION
 
     def __post_init__(self) -> None:
         width, height = self.size
@@ -73,6 +79,8 @@ class VideoSpec:
         if self.seed < 0 or self.index < 0:
             raise ValueError(f"seed and index must be >= 0, got seed={self.seed} index={self.index}")
         difficulty_params(self.difficulty)
+        if self.annotation not in ANNOTATIONS:
+            raise ValueError(f"annotation must be one of {', '.join(ANNOTATIONS)}, got {self.annotation!r}")
 
     @property
     def width(self) -> int:
@@ -109,11 +117,12 @@ def world_specs(
     size: tuple[int, int] = DEFAULT_SIZE,
     difficulty: float = DEFAULT_DIFFICULTY,
     fps: float = DEFAULT_FPS,
+    annotation: str = DEFAULT_ANNOTATION,
 ) -> list[VideoSpec]:
     """The specs of a world of ``videos`` videos."""
     if videos < 1:
         raise ValueError(f"videos must be >= 1, got {videos}")
-    return [VideoSpec(seed, i, frames, size, difficulty, fps) for i in range(videos)]
+    return [VideoSpec(seed, i, frames, size, difficulty, fps, annotation) for i in range(videos)]
 
 
 def parse_size(text: str) -> tuple[int, int]:

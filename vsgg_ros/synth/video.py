@@ -3,7 +3,9 @@
 :func:`iter_video` is what a consumer such as a bag writer needs; :func:`iter_steps` adds the
 label map and the per-entity truth (hand points, depths, gaze) that the format writers, the summary
 and the tests use. Frame ``i`` is stamped ``round(i * 1e9 / fps)`` ns; track ids are the entity ids,
-stable for the whole video, whether or not the entity is visible in a frame.
+stable for the whole video, whether or not the entity is visible in a frame. ``spec.annotation``
+decides which person–thing pairs carry relations (annotation.py): objects are emitted whatever the
+policy, only relations and ``SynthStep.pairs`` are filtered.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from vsgg_ros.graph import Box, Frame, ObjectNode, Relation, SceneGraph, TrackState, Vocabulary
 from vsgg_ros.synth.activities import advance
 from vsgg_ros.synth.agvocab import ag_vocabulary
+from vsgg_ros.synth.annotation import Pair, annotated_pairs
 from vsgg_ros.synth.compose import build_world
 from vsgg_ros.synth.masks import Instance, instances
 from vsgg_ros.synth.person import HAND_L, HAND_R, HEAD, PELVIS, head_radius
@@ -73,7 +76,11 @@ class PersonTruth:
 
 @dataclass
 class SynthStep:
-    """One generated frame with its graph, label map and truth."""
+    """One generated frame with its graph, label map and truth.
+
+    ``pairs`` holds the labels of the annotated pairs only; ``annotated`` is the video's annotated
+    pair set under the ``"involved"`` policy and None under ``"all"`` (every visible pair).
+    """
 
     video_id: str
     frame: Frame
@@ -82,6 +89,7 @@ class SynthStep:
     entities: dict[int, EntityTruth]
     persons: dict[int, PersonTruth]
     pairs: dict[tuple[int, int], PairLabels]
+    annotated: frozenset[Pair] | None = None
 
 
 def iter_video(spec: VideoSpec) -> Iterator[tuple[Frame, SceneGraph]]:
@@ -98,11 +106,12 @@ def iter_steps(spec: VideoSpec, world: World | None = None) -> Iterator[SynthSte
     preds = predicate_index(vocab)
     dt = 1.0 / spec.fps
     seen: set[int] = set()
+    annotated = annotated_pairs(spec)
     for index in range(spec.frames):
         t = index * dt
         if index > 0:
             advance(world, dt, t)
-        yield _frame(spec, world, renderer, vocab, preds, index, t, seen)
+        yield _frame(spec, world, renderer, vocab, preds, index, t, seen, annotated)
 
 
 def _frame(
@@ -114,6 +123,7 @@ def _frame(
     index: int,
     t: float,
     seen: set[int],
+    annotated: frozenset[Pair] | None,
 ) -> SynthStep:
     rendered = renderer.render(index, t)
     found = instances(rendered.ids)
@@ -152,7 +162,7 @@ def _frame(
         focus_id, angles = focus(p, p.joints, list(world.things.values()))
         for oid in sorted(visible):
             thing = world.things.get(oid)
-            if thing is None:
+            if thing is None or (annotated is not None and (p.id, oid) not in annotated):
                 continue
             labels = pair_labels(p, p.joints, thing, focus_id, angles[oid], head_vis)
             pairs[(p.id, oid)] = labels
@@ -174,7 +184,7 @@ def _frame(
     if hidden:
         label_map = label_map.copy()
         label_map[np.isin(label_map, hidden)] = 0
-    return SynthStep(spec.video_id, frame, graph, label_map, entities, persons, pairs)
+    return SynthStep(spec.video_id, frame, graph, label_map, entities, persons, pairs, annotated)
 
 
 def _entity_truth(

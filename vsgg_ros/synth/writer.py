@@ -23,7 +23,7 @@ from vsgg_ros.synth.formats_ag import AGWriter
 from vsgg_ros.synth.formats_pvsg import PVSGWriter
 from vsgg_ros.synth.formats_vidvrd import VidVRDWriter
 from vsgg_ros.synth.pngio import PngSink
-from vsgg_ros.synth.spec import VideoSpec
+from vsgg_ros.synth.spec import DEFAULT_ANNOTATION, VideoSpec
 from vsgg_ros.synth.stats import Summary
 from vsgg_ros.synth.video import SynthStep, iter_steps
 from vsgg_ros.synth.weak import middle_frame, weak_label
@@ -86,19 +86,22 @@ def write_world(
         w.close()
     result = summary.to_dict()
     first = specs[0] if specs else VideoSpec()
+    arguments: dict[str, Any] = {
+        "seed": first.seed,
+        "videos": len(specs),
+        "frames": first.frames,
+        "size": [first.width, first.height],
+        "difficulty": first.difficulty,
+        "fps": first.fps,
+        "formats": list(formats),
+    }
+    if first.annotation != DEFAULT_ANNOTATION:  # absent for the default, so older manifests stay byte-identical
+        arguments["annotation"] = first.annotation
     manifest = {
         "generator": "SynthRoom",
         "generator_version": GENERATOR_VERSION,
         "vocabulary": vocab.name,
-        "arguments": {
-            "seed": first.seed,
-            "videos": len(specs),
-            "frames": first.frames,
-            "size": [first.width, first.height],
-            "difficulty": first.difficulty,
-            "fps": first.fps,
-            "formats": list(formats),
-        },
+        "arguments": arguments,
         "videos": videos,
         "summary": result,
     }
