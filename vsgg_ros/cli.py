@@ -67,9 +67,11 @@ def _demo(args: argparse.Namespace) -> int:
         return 0
     print(f"\nvsgg demo: {summary['frames']} frames of {summary['recording']}")
     print(f"  detector {summary['detector']}, tracker {summary['tracker']}, head {summary['head']}")
-    print(f"  {summary['fps']} fps, latency p50 {summary['latency_ms']['p50_ms']} ms, "
-          f"p99 {summary['latency_ms']['p99_ms']} ms; stages (ms): "
-          + ", ".join(f"{k} {v:.1f}" for k, v in summary["stages_ms"].items()))
+    print(
+        f"  {summary['fps']} fps, latency p50 {summary['latency_ms']['p50_ms']} ms, "
+        f"p99 {summary['latency_ms']['p99_ms']} ms; stages (ms): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in summary["stages_ms"].items())
+    )
     for constraint, numbers in summary["action_genome_sgdet"].items():
         cells = "  ".join(
             f"{name.removesuffix('K')}{k} {v:.1f}" for name, values in numbers.items() for k, v in values.items()
@@ -103,6 +105,10 @@ def _bench_head(args: argparse.Namespace) -> int:
         from vsgg_ros.bench.head_sage import run_sage_bench
 
         result = run_sage_bench(objects=args.objects)
+    elif args.head == "traser":  # windows, not objects: one LM decode per window dominates
+        from vsgg_ros.bench.head_traser import run_traser_bench
+
+        result = run_traser_bench(windows=20)
     else:
         from vsgg_ros.bench.head import run_head_bench
 
@@ -214,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--json", action="store_true")
     synth.set_defaults(handler=_bench_synth)
     head = bench_sub.add_parser("head", help="a relation head on ONNX Runtime CPU vs torch eager, same inputs")
-    head.add_argument("--head", default="pals", choices=["pals", "vost", "sage"])
+    head.add_argument("--head", default="pals", choices=["pals", "vost", "sage", "traser"])
     head.add_argument("--objects", type=int, default=20)
     head.add_argument("--json", action="store_true")
     head.set_defaults(handler=_bench_head)

@@ -56,7 +56,7 @@ class RunConfig:
     topic: str | None = _opt(None, "image topic inside a bag (default: auto-detect)")
     gt_topic: str = _opt("/vsgg/ground_truth", "ground-truth SceneGraph topic in a bag (for --head gt, evaluation)")
     source_id: str = _opt("camera", "name of the camera in outputs (ZeroMQ topic suffix, SceneGraph.source_id)")
-    head: str = _opt("gt", "relation predictor: gt (replay ground truth), pals, vost, sage, vlm, or none")
+    head: str = _opt("gt", "relation predictor: gt (replay ground truth), pals, vost, sage, traser, vlm, or none")
     head_model: str | None = _opt(
         None, "head model: a name in models/manifest.yaml (verified), or a folder (default: models/<head>-synth)"
     )

@@ -19,7 +19,7 @@ from vsgg_ros.pipeline import EngineConfig, Pipeline
 
 log = logging.getLogger(__name__)
 
-HEADS = ("gt", "pals", "vost", "sage", "vlm", "none")
+HEADS = ("gt", "pals", "vost", "sage", "traser", "vlm", "none")
 TRACKERS = ("gt", "association", "sam2", "vlm")
 DETECTORS = ("none", "gt", "onnx")
 DEVICES = {"cpu": "ort-cpu", "cuda": "ort-trt"}
@@ -140,6 +140,11 @@ def _predictor(config: RunConfig, backend: str) -> Predictor | None:
         from vsgg_ros.heads.sage import SagePredictor
 
         return SagePredictor(_model_folder(config, "head_model", "sage", "sage-synth"), backend=backend)
+    if config.head == "traser":
+        from vsgg_ros.heads.traser import TraserPredictor
+
+        folder = _model_folder(config, "head_model", "traser", "traser-synth")
+        return TraserPredictor.from_folder(folder, backend=backend)
     if config.head == "vlm":
         return _vlm_predictor(config.vlm)
     return GroundTruthPredictor() if config.head == "gt" else None

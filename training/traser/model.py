@@ -70,7 +70,7 @@ class PerceiverLayer(nn.Module):
         lat = self.norm_l(latents)
         kv_in = torch.cat([self.norm_x(x), lat], dim=1)
         # Latents are always valid keys, so no row is fully masked even for an empty token set.
-        keep = torch.cat([valid > 0, torch.ones_like(valid[:, :m], dtype=torch.bool).expand(b, m)], dim=1)
+        keep = torch.cat([valid > 0, torch.ones_like(latents[..., 0], dtype=torch.bool)], dim=1)
         q = self.q(lat).reshape(b, m, h, d // h).transpose(1, 2)
         k, v = self.kv(kv_in).reshape(b, -1, 2, h, d // h).permute(2, 0, 3, 1, 4)
         logits = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(d // h))

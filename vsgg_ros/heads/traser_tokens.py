@@ -60,12 +60,19 @@ class TokenArrangement:
 
 
 def arrange_tokens(
-    masks: Mapping[int, np.ndarray], g: int, footprint: int, tau_eff: float = DEFAULT_TAU_EFF
+    masks: Mapping[int, np.ndarray],
+    g: int,
+    footprint: int,
+    tau_eff: float = DEFAULT_TAU_EFF,
+    keep_small: bool = False,
 ) -> TokenArrangement:
     """Assign tokens to each object (``C >= tau_eff``) and lay out the ``[TRJ]``-separated stream.
 
     ``masks`` maps object id -> binary masks ``(T, H, W)``; all objects share one shape. Objects keep the
     mapping's order. An object covering no token still gets its ``[TRJ]`` (an empty trajectory).
+    ``keep_small`` (not in the paper) gives an object that is visible in a temporal step but reaches
+    ``tau_eff`` nowhere its best-covered token of that step, so objects smaller than a token keep a
+    trajectory at low resolution.
     """
     if not 0.0 <= tau_eff <= 1.0:
         raise ValueError(f"tau_eff must be in [0, 1], got {tau_eff}")
@@ -81,7 +88,12 @@ def arrange_tokens(
         cov = token_coverage(mask, g, footprint)
         grid = (int(cov.shape[0]), int(cov.shape[1]), int(cov.shape[2]))
         # Flat raster indices are already ordered by t_g first, so flatnonzero is time-sorted.
-        tokens[int(oid)] = np.flatnonzero(cov.reshape(-1) >= tau_eff).astype(np.int64)
+        steps = cov.reshape(cov.shape[0], -1)
+        chosen = steps >= tau_eff
+        if keep_small:
+            for t in np.flatnonzero(~chosen.any(axis=1) & (steps.max(axis=1) > 0)):
+                chosen[t, int(np.argmax(steps[t]))] = True
+        tokens[int(oid)] = np.flatnonzero(chosen.reshape(-1)).astype(np.int64)
     if grid is None:
         raise ValueError("arrange_tokens needs at least one object")
     ids = tuple(tokens)
