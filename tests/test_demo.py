@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 
 import cv2
+import pytest
 from rosbags.highlevel import AnyReader
 
 from vsgg_ros.cli import main
+from vsgg_ros.demo import DemoOptions, recording
+from vsgg_ros.eval.readers.graphs import GT_TOPIC, read_bag_graphs
 
 
 def test_demo_runs_scores_and_writes_every_output(tmp_path: Path, capsys) -> None:
@@ -39,3 +42,15 @@ def test_default_demo_runs_the_trained_models(tmp_path: Path, capsys) -> None:
     assert {"detect", "track", "predict"} <= set(summary["stages_ms"])
     recall = summary["action_genome_sgdet"]["with"]["R@K"]
     assert 0.0 <= recall["20"] <= recall["50"] <= 100.0
+
+
+def test_recording_key_carries_the_annotation_policy(tmp_path: Path) -> None:
+    involved = recording(DemoOptions(out=tmp_path, frames=6))
+    everything = recording(DemoOptions(out=tmp_path, frames=6, annotation="all"))
+    assert involved != everything and involved.name.endswith("_involved") and everything.name.endswith("_all")
+    # the involved policy labels a subset of the pairs: same objects, strictly fewer relations on the demo video
+    few, many = (read_bag_graphs(r, GT_TOPIC).graphs for r in (involved, everything))
+    assert [len(g.objects) for g in few] == [len(g.objects) for g in many]
+    assert sum(len(g.relations) for g in few) < sum(len(g.relations) for g in many)
+    with pytest.raises(ValueError, match="annotation must be one of"):
+        recording(DemoOptions(out=tmp_path, frames=6, annotation="some"))

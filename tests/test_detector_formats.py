@@ -104,3 +104,24 @@ def test_nms_hand_case() -> None:
     # box 1 overlaps box 0 by 90/110 = 0.82; box 3 is identical to box 0
     assert nms(boxes, scores, 0.5).tolist() == [0, 2]
     assert batched_nms(boxes, scores, np.array([0, 0, 0, 1]), 0.5).tolist() == [0, 2, 3]
+
+
+def test_end2end_nms_is_opt_in_and_class_wise() -> None:
+    rows = np.array(
+        [
+            [
+                [0, 0, 10, 40, 0.9, 0],  # a tall box
+                [0, 4, 10, 44, 0.8, 0],  # same class, shifted 4 px: overlap 10 x 36 = 360, union 440 -> IoU 0.82
+                [0, 4, 10, 44, 0.7, 3],  # same place, other class: never suppressed by class 0
+                [0, 20, 10, 60, 0.6, 0],  # overlap with the first 10 x 20 = 200, union 600 -> IoU 0.33: kept
+            ]
+        ],
+        np.float32,
+    )
+    plain = decode("yolo-end2end", rows, 0.5, (64, 64), iou_threshold=0.5)
+    assert plain.scores.tolist() == pytest.approx([0.9, 0.8, 0.7, 0.6])
+    kept = decode("yolo-end2end", rows, 0.5, (64, 64), iou_threshold=0.5, nms=True)
+    assert kept.scores.tolist() == pytest.approx([0.9, 0.7, 0.6])
+    assert kept.classes.tolist() == [0, 3, 0]
+    # at a gate below 0.33 the third class-0 box goes too
+    assert decode("yolo-end2end", rows, 0.5, (64, 64), iou_threshold=0.3, nms=True).classes.tolist() == [0, 3]

@@ -258,3 +258,18 @@ def test_per_class_ap_matches_pycocotools() -> None:
     for k, name in enumerate(labels):
         precision = ev.eval["precision"][0, :, k, 0, 2]  # IoU 0.5, all recalls, class k, area all, 100 dets
         assert ours[name] == pytest.approx(float(precision.mean()), abs=1e-9), name
+
+
+def test_end2end_detector_can_declare_nms(tmp_path: Path) -> None:
+    table = AG.object_id("table")
+    rows = np.array([[[10, 20, 60, 80, 0.9, table], [12, 20, 62, 80, 0.8, table]]], np.float32)  # IoU 48/52
+    section = {"format": "yolo-end2end", "resize": "stretch", "classes": list(AG.objects), "label_map": "identity"}
+    frame = Frame(index=0, stamp_ns=0, image=np.zeros((640, 640, 3), np.uint8))
+    plain = constant_detector(tmp_path / "plain", rows, section)
+    assert len(OnnxDetector(plain, score_threshold=0.5).detect(frame)) == 2
+    folder = constant_detector(tmp_path / "nms", rows, {**section, "nms": True, "iou_threshold": 0.5})
+    (kept,) = OnnxDetector(folder, score_threshold=0.5).detect(frame)
+    assert (kept.box, round(kept.score, 6)) == ((10.0, 20.0, 60.0, 80.0), 0.9)
+    bad = constant_detector(tmp_path / "bad", rows, {**section, "nms": "yes"})
+    with pytest.raises(ValueError, match="'nms' must be true or false"):
+        OnnxDetector(bad)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
-from vsgg_training.detector.data import centernet_targets
+from vsgg_training.detector.data import BoxSet, centernet_targets, load_boxset, save_boxset
 from vsgg_training.detector.model import STRIDE, EndToEnd
+from vsgg_training.detector.train import sampling_weights
 
 
 def test_targets_for_one_box() -> None:
@@ -51,3 +53,40 @@ def test_in_graph_decoding_hand_case() -> None:
     np.testing.assert_allclose(best[:4], [14, 9, 30, 17], atol=1e-5)
     assert math.isclose(best[4], 1 / (1 + math.exp(-2)), rel_tol=1e-6) and best[5] == 2
     assert detections[0, 1:, 4].max() < 1e-4  # everything else is background
+
+
+def test_regression_region_follows_a_tall_box() -> None:
+    # box (100, 20, 132, 120) at stride 4: centre (29, 17.5) cells -> cell (x 29, y 17); size 8 x 25 cells;
+    # sigma x = 8/6 = 1.333, y = 25/6 = 4.167. region 0.5: x +-int(0.5 * 8 / 2) = 2, y +-int(0.5 * 25 / 2) = 6
+    box = np.array([[100, 20, 132, 120, 0]], np.float32)
+    _, log_size, offset, mask = centernet_targets(box, 1, 240, 320, STRIDE, radius=1, region=0.5)
+    rows, cols = np.nonzero(mask)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (11, 23, 27, 31)
+    assert mask[16:19, 28:31].min() == 1.0  # the 3x3 radius keeps full weight
+    # six cells above the centre the weight is the Gaussian there: exp(-36 / (2 * 4.167^2))
+    assert math.isclose(mask[11, 29], math.exp(-36 / (2 * (25 / 6) ** 2)), rel_tol=1e-5)
+    # every supervised cell points back to the true centre and carries the full box size
+    assert math.isclose(offset[1, 11, 29], 17.5 - 11, rel_tol=1e-6) and math.isclose(offset[0, 11, 27], 2.0)
+    np.testing.assert_allclose(np.exp(log_size[:, 23, 31]), [8, 25], rtol=1e-5)
+    # region 0 keeps the plain 3x3 neighbourhood
+    assert centernet_targets(box, 1, 240, 320, STRIDE, radius=1)[3].sum() == 9
+
+
+def test_small_object_frames_are_drawn_more_often() -> None:
+    boxes = [
+        np.array([[0, 0, 100, 100, 0]], np.float32),  # nothing small
+        np.array([[0, 0, 10, 10, 3], [0, 0, 5, 20, 4], [0, 0, 50, 50, 1]], np.float32),  # two under 150 px^2
+    ]
+    data = BoxSet(np.zeros((2, 4, 4, 3), np.uint8), boxes)
+    np.testing.assert_allclose(sampling_weights(data, boost=0.0), [0.5, 0.5])
+    np.testing.assert_allclose(sampling_weights(data, boost=1.0), [1 / 4, 3 / 4])  # weights 1 and 1 + 2
+
+
+def test_rendered_frames_round_trip_through_the_cache(tmp_path: Path) -> None:
+    boxes = [np.array([[1, 2, 3, 4, 5]], np.float32), np.zeros((0, 5), np.float32), np.ones((2, 5), np.float32)]
+    data = BoxSet(np.arange(3 * 2 * 2 * 3, dtype=np.uint8).reshape(3, 2, 2, 3), boxes)
+    save_boxset(tmp_path / "frames.npz", data, "worlds-a")
+    loaded, key = load_boxset(tmp_path / "frames.npz")
+    assert key == "worlds-a"
+    np.testing.assert_array_equal(loaded.images, data.images)
+    assert [b.tolist() for b in loaded.boxes] == [b.tolist() for b in boxes]

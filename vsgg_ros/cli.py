@@ -59,6 +59,7 @@ def _demo(args: argparse.Namespace) -> int:
         head=args.head,
         tracker=args.tracker,
         detector=args.detector,
+        annotation=args.annotation,
         progress=not args.json,
     )
     summary = run_demo(options)
@@ -197,6 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--head", default="pals", help="relation head (gt replays the ground truth)")
     demo.add_argument("--tracker", default="association")
     demo.add_argument("--detector", default="onnx")
+    demo.add_argument(
+        "--annotation",
+        default="involved",
+        choices=["all", "involved"],
+        help="ground truth to score against: pairs in an interaction (as Action Genome) or every visible pair",
+    )
     demo.add_argument("--json", action="store_true")
     demo.set_defaults(handler=_demo)
     from vsgg_ros.eval.cli import add_eval_command

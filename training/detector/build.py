@@ -31,6 +31,7 @@ EVAL_SEED = 1000  # never used for training (train.TRAIN_WORLDS uses seeds 1-3)
 EVAL_DIFFICULTY = 0.5
 FORBIDDEN_OPS = {"NonZero", "Loop", "If", "Unique", "Scan", "SequenceConstruct", "NonMaxSuppression"}
 SCORE_THRESHOLD = 0.3
+NMS_IOU = 0.5  # class-wise NMS after the in-graph peak picking (see vsgg_ros.detection.formats)
 
 
 def load_model(checkpoint: Path) -> tuple[EndToEnd, dict[str, Any]]:
@@ -83,6 +84,8 @@ def io_spec(num_classes: int) -> dict[str, Any]:
             "label_map": "identity",
             "vocabulary": "ag",
             "score_threshold": SCORE_THRESHOLD,
+            "nms": True,
+            "iou_threshold": NMS_IOU,
         },
     }
 
@@ -107,13 +110,21 @@ def parity_cases(model: EndToEnd, frames: list[Frame]) -> list[ParityCase]:
     return [case("single", [frames[0].image]), case("batch2", [f.image for f in frames[5:7]])]
 
 
-def evaluate(folder: Path, data: list[tuple[Frame, list[ScoredBox]]]) -> dict[str, Any]:
+def box_ap(folder: Path, data: list[tuple[Frame, list[ScoredBox]]], iou: float) -> dict[str, float]:
+    """Per-class AP at ``iou`` of the detector in ``folder`` (its own decode and NMS, score threshold 0.01)."""
     detector = OnnxDetector(folder, score_threshold=0.01, threads=2)
     dets: list[ScoredBox] = []
     for image_id, (frame, _) in enumerate(data):
         dets += [ScoredBox(image_id, d.label, d.box, d.score) for d in detector.detect(frame)]
+    return per_class_ap(dets, [g for _, gts in data for g in gts], iou)
+
+
+def evaluate(folder: Path, data: list[tuple[Frame, list[ScoredBox]]], baseline: Path | None = None) -> dict[str, Any]:
+    """Held-out AP at IoU 0.5 and 0.3 (0.3 separates recognition from localisation), speed, and ``baseline``'s AP."""
     truth = [g for _, gts in data for g in gts]
-    ap = per_class_ap(dets, truth, 0.5)
+    ap = box_ap(folder, data, 0.5)
+    ap30 = box_ap(folder, data, 0.3)
+    previous = box_ap(baseline, data, 0.5) if baseline is not None else None
     timer = OnnxDetector(folder, threads=2)
     for frame, _ in data[:10]:
         timer.detect(frame)
@@ -126,6 +137,10 @@ def evaluate(folder: Path, data: list[tuple[Frame, list[ScoredBox]]]) -> dict[st
     return {
         "ap50": ap,
         "map50": float(np.nanmean(list(ap.values()))),
+        "ap30": ap30,
+        "map30": float(np.nanmean(list(ap30.values()))),
+        "baseline_ap50": previous,
+        "baseline_map50": float(np.nanmean(list(previous.values()))) if previous else None,
         "gt_counts": dict(counts),
         "ms_per_frame_median": statistics.median(times),
         "ms_per_frame_p90": float(np.percentile(times, 90)),
@@ -146,9 +161,12 @@ def _stages(meta: dict[str, Any]) -> list[dict[str, Any]]:
 def _stage_line(k: int, meta: dict[str, Any]) -> str:
     cfg = meta["config"]
     radius, size_weight = cfg["regress_radius"], cfg["size_weight"]
+    region, boost = cfg.get("regress_region", 0.0), cfg.get("small_boost", 0.0)
     return (
-        f"{k}. {meta.get('steps_done', cfg['steps'])} steps, batch {cfg['batch']}, AdamW lr {cfg['lr']} one-cycle, "
-        f"seed {cfg['seed']}, box regression radius {radius}, size-loss weight {size_weight}; "
+        f"{k}. {cfg['videos_per_world']} videos per world, {meta.get('steps_done', cfg['steps'])} steps, "
+        f"batch {cfg['batch']}, AdamW lr {cfg['lr']} one-cycle, "
+        f"seed {cfg['seed']}, box regression radius {radius}, regression region {region}, "
+        f"size-loss weight {size_weight}, small-object boost {boost}; "
         f"wall time {meta['wall_s']:.0f} s (rendering included)"
     )
 
@@ -156,9 +174,18 @@ def _stage_line(k: int, meta: dict[str, Any]) -> str:
 def card(meta: dict[str, Any], result: dict[str, Any], commands: list[str], export_s: float) -> str:
     stages = _stages(meta)
     cfg = stages[0]["config"]
+    previous = result.get("baseline_ap50") or {}
     rows = "\n".join(
-        f"| {label} | {result['gt_counts'][label]} | {ap:.3f} |"
+        f"| {label} | {result['gt_counts'][label]} | {ap:.3f} | {result['ap30'][label]:.3f} | {previous[label]:.3f} |"
+        if label in previous
+        else f"| {label} | {result['gt_counts'][label]} | {ap:.3f} | {result['ap30'][label]:.3f} | - |"
         for label, ap in sorted(result["ap50"].items(), key=lambda kv: -result["gt_counts"][kv[0]])
+    )
+    baseline = (
+        f" The previous model (first two training runs only, no NMS) scored mAP@0.5 {result['baseline_map50']:.3f}"
+        " on the same frames."
+        if result.get("baseline_map50") is not None
+        else ""
     )
     worlds = ", ".join(f"seed {s} (difficulty {d})" for s, d in meta["train_worlds"])
     runs = "\n".join(_stage_line(k + 1, m) for k, m in enumerate(stages))
@@ -174,13 +201,15 @@ downloaded weights. Classes are the 36 Action Genome objects (label map `identit
 - **Output**: `detections` `[batch, {TOP_K}, 6]` rows `x1, y1, x2, y2, score, class` in input pixels (the
   `yolo-end2end` layout of `vsgg_ros.detection`; peak picking + top-k are inside the graph, no NMS op)
   and `heat` (class heat-map, stride 4). Input `images` `[batch, 3, 240, 320]` RGB in [0, 1].
+  `io_spec.json` asks the runtime for class-wise NMS at IoU {NMS_IOU} after decoding (`"nms": true`): the
+  in-graph 3x3 peak picking leaves several peaks along a tall object's flat heat-map.
 - **Parity**: `parity.npz` holds torch outputs of `heat` for a single frame and a batch of two;
   the decode after it is exact integer logic, whose top-k order among near-equal low scores may
   legitimately differ between backends.
-- **Training data**: {cfg["videos_per_world"]} videos x {cfg["frames_per_video"]} frames (every
+- **Training data**: N videos (per run, below) x {cfg["frames_per_video"]} frames (every
   {cfg["every"]}nd frame) from each of {worlds}; horizontal flips; {cfg["threads"]} CPU threads
   on a shared, heavily loaded 2-core machine.
-- **Training runs** (the second starts from the first's weights):
+- **Training runs** (each starts from the previous run's weights):
 {runs}
   Total wall time {total_s:.0f} s.
 - **Export**: torch.onnx dynamo, opset 18, {export_s:.0f} s.
@@ -195,10 +224,11 @@ downloaded weights. Classes are the 36 Action Genome objects (label map `identit
 World seed {EVAL_SEED}, difficulty {EVAL_DIFFICULTY}, {result["frames"]} frames (never seen in training).
 Box AP at IoU 0.5 (COCO-style 101-point interpolation, score threshold 0.01,
 `vsgg_ros.detection.metrics.per_class_ap`, checked against pycocotools in the tests):
-**mAP@0.5 = {result["map50"]:.3f}** over the {len(result["ap50"])} classes present.
+**mAP@0.5 = {result["map50"]:.3f}** (mAP@0.3 {result["map30"]:.3f}) over the {len(result["ap50"])} classes
+present.{baseline} AP@0.3 much above AP@0.5 means found but badly placed; both low means not found.
 
-| class | GT boxes | AP@0.5 |
-|---|---|---|
+| class | GT boxes | AP@0.5 | AP@0.3 | previous AP@0.5 |
+|---|---|---|---|---|
 {rows}
 
 Speed (ONNX Runtime CPU, 2 threads, full `OnnxDetector.detect` incl. pre/post-processing, default
@@ -219,6 +249,7 @@ def main(argv: list[str] | None = None) -> None:
         action="append",
         help="training command(s) that produced the checkpoint, recorded in card.md (repeatable)",
     )
+    parser.add_argument("--baseline", type=Path, help="an earlier detector folder to compare AP@0.5 with")
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     model, meta = load_model(args.checkpoint)
@@ -229,10 +260,11 @@ def main(argv: list[str] | None = None) -> None:
     (args.out / "io_spec.json").write_text(json.dumps(io_spec(model.net.num_classes), indent=1) + "\n")
     data = held_out(args.eval_videos, args.eval_frames)
     write_parity(args.out / "parity.npz", parity_cases(model, [f for f, _ in data]))
-    result = evaluate(args.out, data)
+    result = evaluate(args.out, data, args.baseline)
     build = f"python -m vsgg_training.detector.build --checkpoint {args.checkpoint} --out {args.out}"
+    build += f" --baseline {args.baseline}" if args.baseline else ""
     (args.out / "card.md").write_text(card(meta, result, [*(args.train_command or []), build], export_s))
-    print(json.dumps({k: v for k, v in result.items() if k != "gt_counts"}, indent=1))
+    print(json.dumps({k: v for k, v in result.items() if k not in ("gt_counts", "baseline_ap50")}, indent=1))
 
 
 if __name__ == "__main__":

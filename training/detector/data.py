@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -38,16 +39,41 @@ def render(specs: Sequence[VideoSpec], every: int = 1) -> BoxSet:
     return BoxSet(np.stack(images), boxes)
 
 
+def save_boxset(path: Path, data: BoxSet, key: str) -> None:
+    """One .npz: images, all boxes concatenated with per-frame counts, and ``key`` naming the selection."""
+    counts = np.array([len(b) for b in data.boxes], dtype=np.int64)
+    rows = np.concatenate(data.boxes) if data.boxes else np.zeros((0, 5), np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        np.savez(f, images=data.images, rows=rows, counts=counts, key=np.array(key))
+
+
+def load_boxset(path: Path) -> tuple[BoxSet, str]:
+    with np.load(path) as z:
+        boxes = np.split(z["rows"], np.cumsum(z["counts"])[:-1])
+        return BoxSet(z["images"], list(boxes)), str(z["key"])
+
+
 def centernet_targets(
-    boxes: np.ndarray, num_classes: int, height: int, width: int, stride: int, radius: int = 1
+    boxes: np.ndarray,
+    num_classes: int,
+    height: int,
+    width: int,
+    stride: int,
+    radius: int = 1,
+    region: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Heat-map [C, h, w], log-size [2, h, w], offset [2, h, w] and regression mask [h, w] for one image.
+    """Heat-map [C, h, w], log-size [2, h, w], offset [2, h, w] and regression weights [h, w] for one image.
 
     Each object paints an elliptical Gaussian (sigma = box side / 6, TTFNet-style) at its centre cell,
-    so thin objects get thin blobs. Size and offset (centre minus cell, in cells) are supervised on the
-    cells within ``radius`` of the centre (3x3 for 1), not just the centre: a peak found one cell off
-    still carries a trained box (``radius=0`` is plain CenterNet). Larger objects are painted first,
-    so where neighbourhoods overlap the smaller object wins.
+    so thin objects get thin blobs. Size and offset (centre minus cell, in cells) are supervised with
+    weight 1 on the cells within ``radius`` of the centre (3x3 for 1), not just the centre: a peak found
+    one cell off still carries a trained box (``radius=0`` is plain CenterNet).
+
+    ``region`` > 0 widens that to the cells within ``region`` x half the box side of the centre, weighted
+    by the Gaussian there. A tall object's heat-map is a plateau along its long side, so its peak may
+    land several cells from the centre; trained there, the offset still points back at the true centre.
+    Larger objects are painted first, so where regions overlap the smaller object wins.
     """
     h, w = height // stride, width // stride
     heat = np.zeros((num_classes, h, w), np.float32)
@@ -64,11 +90,13 @@ def centernet_targets(
         blob = np.exp(-((xs - ix) ** 2) / (2 * sx * sx) - ((ys - iy) ** 2) / (2 * sy * sy))
         np.maximum(heat[int(cls)], blob, out=heat[int(cls)])
         heat[int(cls), iy, ix] = 1.0
-        y0, y1c = max(iy - radius, 0), min(iy + radius + 1, h)
-        x0, x1c = max(ix - radius, 0), min(ix + radius + 1, w)
+        rx, ry = max(radius, int(region * bw / 2)), max(radius, int(region * bh / 2))
+        y0, y1c = max(iy - ry, 0), min(iy + ry + 1, h)
+        x0, x1c = max(ix - rx, 0), min(ix + rx + 1, w)
         log_size[0, y0:y1c, x0:x1c] = np.log(bw)
         log_size[1, y0:y1c, x0:x1c] = np.log(bh)
         offset[0, y0:y1c, x0:x1c] = cx - xs[y0:y1c, x0:x1c]
         offset[1, y0:y1c, x0:x1c] = cy - ys[y0:y1c, x0:x1c]
-        mask[y0:y1c, x0:x1c] = 1.0
+        near = (np.abs(xs[y0:y1c, x0:x1c] - ix) <= radius) & (np.abs(ys[y0:y1c, x0:x1c] - iy) <= radius)
+        mask[y0:y1c, x0:x1c] = np.where(near, 1.0, blob[y0:y1c, x0:x1c])
     return heat, log_size, offset, mask

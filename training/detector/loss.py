@@ -16,7 +16,7 @@ def focal_loss(logits: torch.Tensor, target: torch.Tensor, alpha: float = 2.0, b
 
 
 def centre_l1(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean L1 over the supervised cells only (``mask`` [B, h, w]), both channels."""
+    """L1 averaged over the supervised cells, weighted by ``mask`` [B, h, w] (0 = unsupervised), both channels."""
     m = mask.unsqueeze(1)
     return (torch.abs(pred - target) * m).sum() / (2 * m.sum()).clamp(min=1.0)
 

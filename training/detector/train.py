@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from vsgg_training.detector.data import BoxSet, centernet_targets, render
+from vsgg_training.detector.data import BoxSet, centernet_targets, load_boxset, render, save_boxset
 from vsgg_training.detector.loss import detection_loss
 from vsgg_training.detector.model import STRIDE, TinyCenterNet
 
@@ -23,6 +23,7 @@ from vsgg_ros.vocab import load_vocabulary
 
 SIZE = (320, 240)
 TRAIN_WORLDS = ((1, 0.3), (2, 0.5), (3, 0.8))  # (seed, difficulty); the held-out world uses another seed
+SMALL_AREA = 150.0  # px^2 at 320x240: the hand-held classes (cup, phone, medicine, sandwich) sit below it
 
 
 @dataclass(frozen=True)
@@ -38,20 +39,47 @@ class TrainConfig:
     seed: int = 0
     threads: int = 2
     regress_radius: int = 1
+    regress_region: float = 0.0
     size_weight: float = 2.0
+    small_boost: float = 0.0
 
 
-def training_set(cfg: TrainConfig) -> BoxSet:
+def training_set(cfg: TrainConfig, cache: Path | None = None) -> BoxSet:
+    """The rendered training frames; ``cache`` (an .npz) skips rendering when it holds the same selection."""
+    key = f"{TRAIN_WORLDS}|{cfg.videos_per_world}|{cfg.frames_per_video}|{cfg.every}|{SIZE}"
+    if cache is not None and cache.is_file():
+        data = load_boxset(cache)
+        if data[1] == key:
+            return data[0]
     specs = [
         spec
         for seed, difficulty in TRAIN_WORLDS
         for spec in world_specs(cfg.videos_per_world, cfg.frames_per_video, seed, SIZE, difficulty)
     ]
-    return render(specs, cfg.every)
+    boxset = render(specs, cfg.every)
+    if cache is not None:
+        save_boxset(cache, boxset, key)
+    return boxset
+
+
+def sampling_weights(data: BoxSet, boost: float, small_area: float = SMALL_AREA) -> np.ndarray:
+    """Per-frame sampling probabilities: 1 + ``boost`` x (number of boxes under ``small_area`` px^2).
+
+    Small objects (cups, phones, dishes: a few pixels) are rare per frame and the ones a person handles,
+    so frames holding them are drawn more often when ``boost`` > 0.
+    """
+    counts = np.array([int((((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])) < small_area).sum()) for b in data.boxes])
+    weights = 1.0 + boost * counts
+    return weights / weights.sum()
 
 
 def batch_tensors(
-    data: BoxSet, index: np.ndarray, rng: np.random.Generator, num_classes: int, radius: int = 1
+    data: BoxSet,
+    index: np.ndarray,
+    rng: np.random.Generator,
+    num_classes: int,
+    radius: int = 1,
+    region: float = 0.0,
 ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
     """Images in [0, 1] NCHW with random horizontal flips, and their CenterNet targets."""
     images, targets = [], []
@@ -62,18 +90,19 @@ def batch_tensors(
             image = image[:, ::-1]
             boxes[:, [0, 2]] = width - boxes[:, [2, 0]]
         images.append(np.ascontiguousarray(image))
-        targets.append(centernet_targets(boxes, num_classes, height, width, STRIDE, radius))
+        targets.append(centernet_targets(boxes, num_classes, height, width, STRIDE, radius, region))
     x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float().div_(255.0)
     return x, tuple(torch.from_numpy(np.stack(t)) for t in zip(*targets, strict=True))
 
 
-def train(cfg: TrainConfig, out: Path, init: Path | None = None) -> Path:
+def train(cfg: TrainConfig, out: Path, init: Path | None = None, cache: Path | None = None) -> Path:
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
     rng = np.random.default_rng(cfg.seed)
     num_classes = len(load_vocabulary("ag").objects)
     t0 = time.perf_counter()
-    data = training_set(cfg)
+    data = training_set(cfg, cache)
+    probabilities = sampling_weights(data, cfg.small_boost)
     render_s = time.perf_counter() - t0
     print(f"rendered {len(data.boxes)} frames in {render_s:.0f} s", flush=True)
     net = TinyCenterNet(num_classes, cfg.width)
@@ -86,8 +115,8 @@ def train(cfg: TrainConfig, out: Path, init: Path | None = None) -> Path:
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.steps, pct_start=0.05)
     net.train()
     for step in range(cfg.steps):
-        index = rng.integers(0, len(data.boxes), cfg.batch)
-        x, targets = batch_tensors(data, index, rng, num_classes, cfg.regress_radius)
+        index = rng.choice(len(data.boxes), cfg.batch, p=probabilities)
+        x, targets = batch_tensors(data, index, rng, num_classes, cfg.regress_radius, cfg.regress_region)
         loss, parts = detection_loss(net(x), targets, cfg.size_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -138,7 +167,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=TrainConfig.seed)
     parser.add_argument("--lr", type=float, default=TrainConfig.lr)
     parser.add_argument("--regress-radius", type=int, default=TrainConfig.regress_radius)
+    parser.add_argument("--regress-region", type=float, default=TrainConfig.regress_region)
     parser.add_argument("--size-weight", type=float, default=TrainConfig.size_weight)
+    parser.add_argument("--small-boost", type=float, default=TrainConfig.small_boost)
+    parser.add_argument("--cache", type=Path, help="npz of rendered training frames, written on first use")
     parser.add_argument("--init", type=Path, help="continue from this checkpoint (weights only; new schedule)")
     args = parser.parse_args(argv)
     cfg = TrainConfig(
@@ -148,9 +180,11 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         lr=args.lr,
         regress_radius=args.regress_radius,
+        regress_region=args.regress_region,
         size_weight=args.size_weight,
+        small_boost=args.small_boost,
     )
-    train(cfg, args.out, args.init)
+    train(cfg, args.out, args.init, args.cache)
 
 
 if __name__ == "__main__":

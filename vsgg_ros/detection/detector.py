@@ -8,7 +8,8 @@ carries a ``"detector"`` section declaring the output layout and classes, e.g.::
                  "classes": "coco80", "label_map": "coco80_to_ag.json", "vocabulary": "ag",
                  "score_threshold": 0.25, "iou_threshold": 0.7}
 
-``classes`` is a list of names or a packaged/in-folder ``{"classes": [...]}`` file; ``label_map`` is
+``"nms": true`` adds class-wise NMS (at ``iou_threshold``) to the NMS-free layouts; ``yolo-raw`` always
+has it. ``classes`` is a list of names or a packaged/in-folder ``{"classes": [...]}`` file; ``label_map`` is
 ``"identity"`` or a map file (in the folder, else packaged).
 """
 
@@ -37,6 +38,7 @@ class DetectorSpec:
     label_map: LabelMap
     score_threshold: float
     iou_threshold: float
+    nms: bool = False
 
     @classmethod
     def from_io_spec(cls, folder: Path, extra: dict[str, Any]) -> DetectorSpec:
@@ -65,6 +67,9 @@ class DetectorSpec:
             path = folder / map_name if (folder / map_name).is_file() else packaged(map_name)
             label_map = LabelMap.from_file(path, names, vocabulary)
         width, height = (int(v) for v in section["input_size"])
+        nms = section.get("nms", False)
+        if not isinstance(nms, bool):
+            raise ValueError(f"{folder}: detector 'nms' must be true or false, got {nms!r}")
         return cls(
             layout,
             str(section["input"]),
@@ -74,6 +79,7 @@ class DetectorSpec:
             label_map,
             float(section.get("score_threshold", 0.25)),
             float(section.get("iou_threshold", 0.7)),
+            nms,
         )
 
 
@@ -103,7 +109,13 @@ class OnnxDetector:
         tensor, transform = prepare(frame.image, self.spec.input_size, self.spec.resize)
         output = self.runtime.run({self.spec.input: tensor})[self.spec.output]
         raw = decode(
-            self.spec.layout, output, self.score_threshold, self.spec.input_size, self.iou_threshold, self.max_det
+            self.spec.layout,
+            output,
+            self.score_threshold,
+            self.spec.input_size,
+            self.iou_threshold,
+            self.max_det,
+            self.spec.nms,
         )
         boxes = transform.to_image(raw.boxes)
         detections: list[Detection] = []

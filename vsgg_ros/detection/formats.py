@@ -9,6 +9,10 @@ Layouts (batch 1; ``nc`` classes; ``N`` candidates):
   detector): ``[1, N, 6]`` rows ``x1, y1, x2, y2, score, class`` in input pixels.
 - ``rtdetr`` — Ultralytics RT-DETR export: ``[1, N, 4 + nc]``; columns 0-3 are centre x, centre y, width,
   height normalised to [0, 1] of the input size, columns 4.. per-class scores. Set-based, so no NMS.
+
+``yolo-raw`` always gets class-wise NMS. The other two are NMS-free by design, but a detector may still
+ask for it (``nms=True``): our CenterNet-style model picks peaks in-graph with a 3x3 max-pool, which
+cannot suppress a second peak a few cells along a tall object's flat heat-map.
 """
 
 from __future__ import annotations
@@ -103,12 +107,21 @@ def decode(
     input_size: tuple[int, int],
     iou_threshold: float = 0.7,
     max_det: int = 300,
+    nms: bool = False,
 ) -> RawDetections:
-    """Dispatch on ``layout`` (one of :data:`FORMATS`)."""
+    """Dispatch on ``layout`` (one of :data:`FORMATS`); ``nms`` adds class-wise NMS to the NMS-free layouts."""
     if layout == "yolo-raw":
         return decode_yolo_raw(output, score_threshold, iou_threshold, max_det)
     if layout == "yolo-end2end":
-        return decode_end2end(output, score_threshold, max_det)
-    if layout == "rtdetr":
-        return decode_rtdetr(output, score_threshold, input_size, max_det)
-    raise ValueError(f"unknown detector output format {layout!r}; supported: {FORMATS}")
+        raw = decode_end2end(output, score_threshold, max_det)
+    elif layout == "rtdetr":
+        raw = decode_rtdetr(output, score_threshold, input_size, max_det)
+    else:
+        raise ValueError(f"unknown detector output format {layout!r}; supported: {FORMATS}")
+    return suppress(raw, iou_threshold) if nms else raw
+
+
+def suppress(raw: RawDetections, iou_threshold: float) -> RawDetections:
+    """Class-wise NMS over already decoded detections; keeps the best-first order."""
+    kept = batched_nms(raw.boxes, raw.scores, raw.classes, iou_threshold, len(raw))
+    return RawDetections(raw.boxes[kept], raw.scores[kept], raw.classes[kept])
