@@ -172,29 +172,48 @@ def _sage(models: Path) -> list[Step]:
 
 
 def _detector(models: Path) -> list[Step]:
-    first = {"regress_radius": 0, "size_weight": 1.0}
-    second = {"steps": 500, "lr": 1e-3, "seed": 1}
-    commands = [
-        "python -m vsgg_training.detector.train --out {root}/work/detector/train --regress-radius 0 --size-weight 1",
-        "python -m vsgg_training.detector.train --out {root}/work/detector/finetune "
-        "--init {root}/work/detector/train/detector.pt --steps 500 --lr 1e-3 --seed 1",
+    """The card's four chained runs (each starts from the previous weights), then the build."""
+    wide = {"regress_radius": 1, "regress_region": 0.5, "small_boost": 1.0}
+    runs = [
+        ("train", {"regress_radius": 0, "size_weight": 1.0}, ""),
+        ("finetune", {"steps": 500, "lr": 1e-3, "seed": 1}, "--steps 500 --lr 1e-3 --seed 1"),
+        (
+            "wide",
+            {"steps": 900, "lr": 1e-3, "seed": 2, **wide},
+            "--steps 900 --lr 1e-3 --seed 2 --regress-radius 1 --regress-region 0.5 --small-boost 1.0",
+        ),
+        (
+            "more-videos",
+            {"steps": 400, "lr": 5e-4, "seed": 3, "videos_per_world": 100, **wide},
+            "--steps 400 --lr 5e-4 --seed 3 --videos-per-world 100 --regress-radius 1 --regress-region 0.5 "
+            "--small-boost 1.0",
+        ),
     ]
     code = ("vsgg_training.detector", *SYNTH, "vsgg_ros.detection")
+    steps: list[Step] = []
+    commands = ["python -m vsgg_training train --head detector --out {root}/work/detector/train --regress-radius 0 "
+                "--size-weight 1"]  # fmt: skip
+    previous: str | None = None
+    for name, cfg, flags in runs:
+        needs = () if previous is None else (f"detector/{previous}",)
+        steps.append(Step(f"detector/{name}", "detector", _detector_train, {"train": cfg}, needs, code))
+        if previous is not None:
+            commands.append(
+                f"python -m vsgg_training train --head detector --out {{root}}/work/detector/{name} "
+                f"--init {{root}}/work/detector/{previous}/detector.pt {flags}"
+            )
+        previous = name
+    build = Step(
+        "detector/build",
+        "detector",
+        _detector_build,
+        {"train_commands": commands},
+        (f"detector/{runs[-1][0]}",),
+        code,
+        out="{models}/detector-synth",
+    )
     metrics = {m.name: {"pattern": m.pattern} for m in CARDS["detector-synth"].metrics}
-    return [
-        Step("detector/train", "detector", _detector_train, {"train": first}, code=code),
-        Step("detector/finetune", "detector", _detector_train, {"train": second}, ("detector/train",), code),
-        Step(
-            "detector/build",
-            "detector",
-            _detector_build,
-            {"train_commands": commands},
-            ("detector/finetune",),
-            code,
-            out="{models}/detector-synth",
-        ),
-        evaluate_step("detector-synth", "detector", "detector/build", metrics, 3, models),
-    ]
+    return [*steps, build, evaluate_step("detector-synth", "detector", "detector/build", metrics, 3, models)]
 
 
 def _vlm() -> list[Step]:
