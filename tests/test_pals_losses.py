@@ -80,3 +80,12 @@ def test_relation_loss_hand_values() -> None:
     spa, con = torch.zeros(1, 6), torch.zeros(1, 17)
     spa[0, 2] = 1.0
     assert float(relation_loss(logits, target_att, spa, con)) == pytest.approx(1.098612 + 2 * 0.693147, abs=1e-5)
+
+
+def test_relation_loss_group_weights_scale_each_term() -> None:
+    # same zero logits: 2 * ln 3 (attention, one-hot target) + 0.5 * ln 2 (spatial) + 3 * ln 2 (contacting)
+    logits = {"attention": torch.zeros(1, 3), "spatial": torch.zeros(1, 6), "contacting": torch.zeros(1, 17)}
+    target_att = torch.tensor([[1.0, 0.0, 0.0]])
+    spa, con = torch.zeros(1, 6), torch.zeros(1, 17)
+    loss = relation_loss(logits, target_att, spa, con, (2.0, 0.5, 3.0))
+    assert float(loss) == pytest.approx(2 * 1.098612 + 3.5 * 0.693147, abs=1e-5)

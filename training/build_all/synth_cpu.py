@@ -127,7 +127,14 @@ def _pals(models: Path) -> list[Step]:
     }
     code = ("vsgg_training.pals", "vsgg_training.onnx_tools", *SYNTH, "vsgg_ros.eval")
     cfg = TrainConfig(
-        supervision="full", ablation="full", annotation="involved", epochs=30, truth_pairs=0.5, val_videos=10
+        supervision="full",
+        ablation="full",
+        annotation="involved",
+        epochs=6,
+        truth_pairs=0.5,
+        val_videos=10,
+        extra_videos=160,
+        backbone_relation=3.0,
     ).to_dict()
     return [
         Step("pals/train", "pals", _pals_train, {"train": cfg}, code=code),

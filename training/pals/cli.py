@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from vsgg_training.pals.config import ABLATIONS, SUPERVISIONS, TrainConfig
+from vsgg_training.pals.config import ABLATIONS, SUPERVISIONS, ModelConfig, TrainConfig
 
 from vsgg_ros.synth import ANNOTATIONS, iter_video, world_specs
 
@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--run-seed", type=int, default=TrainConfig.run_seed, help="init/order seed on the same world")
     t.add_argument("--test-seed", type=int, default=TrainConfig.test_seed)
     t.add_argument("--videos", type=int, default=TrainConfig.train_videos)
+    t.add_argument("--extra-videos", type=int, default=TrainConfig.extra_videos,
+                   help="more training videos of the training seed, after the validation block")  # fmt: skip
     t.add_argument("--test-videos", type=int, default=TrainConfig.test_videos)
     t.add_argument("--val-videos", type=int, default=TrainConfig.val_videos,
                    help="unseen training-seed videos to report on (tune here, never on test)")  # fmt: skip
@@ -40,6 +42,15 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--truth-pairs", type=float, default=TrainConfig.truth_pairs,
                    help="full supervision: share of steps on truth-box pairs instead of detections")  # fmt: skip
     t.add_argument("--difficulty", type=float, default=TrainConfig.difficulty)
+    t.add_argument("--backbone-epochs", type=int, default=TrainConfig.backbone_epochs)
+    t.add_argument("--backbone-relation", type=float, default=TrainConfig.backbone_relation,
+                   help="relation-aware objective weight (truth pairs' labels) in backbone pre-training")  # fmt: skip
+    t.add_argument("--group-weights", type=float, nargs=3, default=TrainConfig.group_weights,
+                   metavar=("ATT", "SPA", "CON"), help="L_rel weights: attention, spatial, contacting")  # fmt: skip
+    t.add_argument("--roi", type=int, default=ModelConfig.roi, help="RoIAlign side (STTran: 7)")
+    t.add_argument("--mask-size", type=int, default=ModelConfig.mask_size, help="union box-mask side (STTran: 27)")
+    t.add_argument("--dropout", type=float, default=ModelConfig.dropout, help="dropout on R0 and in the FFNs")
+    t.add_argument("--window", type=int, default=ModelConfig.window, help="frames the temporal attention sees")
     t.add_argument("--backbone", type=Path, default=None, help="frozen backbone: loaded if present, else trained+saved")
     e = sub.add_parser("export", help="export a run to ONNX (+FP16) + io_spec + parity")
     e.add_argument("--run", type=Path, required=True, help="training run folder (holds model.pt)")
@@ -75,8 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(
         supervision=args.supervision, ablation=args.ablation, annotation=args.annotation, seed=args.seed,
         run_seed=args.run_seed, test_seed=args.test_seed, train_videos=args.videos, test_videos=args.test_videos,
-        val_videos=args.val_videos, truth_pairs=args.truth_pairs,
+        val_videos=args.val_videos, extra_videos=args.extra_videos, truth_pairs=args.truth_pairs,
         frames=args.frames, epochs=args.epochs, lr=args.lr, difficulty=args.difficulty,
+        group_weights=tuple(args.group_weights), backbone_epochs=args.backbone_epochs,
+        backbone_relation=args.backbone_relation,
+        model=ModelConfig(roi=args.roi, mask_size=args.mask_size, window=args.window, dropout=args.dropout),
     )  # fmt: skip
     report = train(cfg, args.out, resume=args.resume, backbone=args.backbone)
     print(json.dumps({k: report[k] for k in ("train_seconds", "eval", "val") if k in report}, indent=2))

@@ -22,13 +22,15 @@ class ModelConfig:
     """Sizes of the relation model (paper A.3 scaled down for a CPU: d_R 1936 -> 128, d_P 128 -> 32)."""
 
     channels: int = 48
-    roi: int = 4
+    roi: int = 4  # RoIAlign output side for object and union features (STTran: 7)
+    mask_size: int = 8  # side of the two union-box masks (STTran: 27)
     d_model: int = 128
     d_affinity: int = 32
     heads: int = 4
     ffn: int = 256
     spatial_layers: int = 1
     temporal_layers: int = 1
+    dropout: float = 0.0  # on R0 and inside the attention blocks' FFN (training only)
     window: int = 4  # frames the temporal attention sees: the current one + window - 1 carried
     use_pals: bool = True
     use_pam: bool = True
@@ -49,11 +51,14 @@ class TrainConfig:
     annotation: str = "all"  # SynthRoom's policy for both worlds: "all" visible pairs or AG-like "involved"
     truth_pairs: float = 0.0  # full supervision: share of steps on truth-box pairs (PREDCLS input) not detections
     val_videos: int = 0  # > 0: also report metrics on videos train_videos.. of the training seed (unseen)
+    extra_videos: int = 0  # more training videos of the training seed, taken after the validation block
     run_seed: int = 0  # added to ``seed`` for weight init and batch order only: repeats on the same world
     backbone_epochs: int = 3
+    backbone_relation: float = 0.0  # > 0: weight of the relation-aware objective in backbone pre-training
     epochs: int = 12
     lr: float = 1e-3
     weight_decay: float = 1e-4
+    group_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # L_rel weights: attention, spatial, contacting
     lambda_pa: float = 1.0
     lambda_pam: float = 0.1
     pam_margin: float = 1.0
@@ -67,6 +72,8 @@ class TrainConfig:
             raise ValueError(f"ablation must be one of {ABLATIONS}, got {self.ablation!r}")
         if self.supervision not in SUPERVISIONS:
             raise ValueError(f"supervision must be one of {SUPERVISIONS}, got {self.supervision!r}")
+        if self.extra_videos < 0:
+            raise ValueError(f"extra_videos must be >= 0, got {self.extra_videos}")
         if not 0.0 <= self.truth_pairs <= 1.0:
             raise ValueError(f"truth_pairs must be in [0, 1], got {self.truth_pairs}")
         if self.annotation not in ANNOTATIONS:
@@ -83,6 +90,8 @@ class TrainConfig:
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         d = dict(d)
         d["model"] = ModelConfig(**d.get("model", {}))
+        if "group_weights" in d:
+            d["group_weights"] = tuple(d["group_weights"])
         return cls(**d)
 
 

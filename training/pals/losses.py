@@ -8,16 +8,25 @@ from torch import Tensor
 
 
 def relation_loss(
-    logits: dict[str, Tensor], attention_target: Tensor, spatial_target: Tensor, contacting_target: Tensor
+    logits: dict[str, Tensor],
+    attention_target: Tensor,
+    spatial_target: Tensor,
+    contacting_target: Tensor,
+    group_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
 ) -> Tensor:
     """Only over matched pairs (the caller selects them): soft-target CE on attention (a weak label may
-    name several attention predicates for one class, spread evenly), BCE on the multi-label groups."""
+    name several attention predicates for one class, spread evenly), BCE on the multi-label groups.
+    ``group_weights`` scale the attention, spatial and contacting terms (BCE averages over labels, so
+    the 17-way contacting group otherwise gets a small gradient per label)."""
     if attention_target.shape[0] == 0:
         return logits["attention"].sum() * 0.0
     ce = -(attention_target * F.log_softmax(logits["attention"], dim=-1)).sum(-1).mean()
     spa = F.binary_cross_entropy_with_logits(logits["spatial"], spatial_target)
     con = F.binary_cross_entropy_with_logits(logits["contacting"], contacting_target)
-    return ce + spa + con
+    if group_weights == (1.0, 1.0, 1.0):
+        return ce + spa + con
+    wa, ws, wc = group_weights
+    return wa * ce + ws * spa + wc * con
 
 
 def balanced_pa_loss(

@@ -23,7 +23,6 @@ from vsgg_training.pals.config import (
 )
 
 STRIDE = 8
-MASK_SIZE = 8
 GEOMETRY = 12
 NEG = -1e4  # additive mask value; finite so FP16 graphs stay NaN-free
 
@@ -72,13 +71,13 @@ def box_geometry(sub: Tensor, obj: Tensor) -> Tensor:
     return torch.cat([rel, inside, sub / scale, centre], dim=1)
 
 
-def union_masks(sub: Tensor, obj: Tensor) -> Tensor:
-    """STTran's two binary box masks (subject, object) rasterised inside the union box, [P, 2, M, M]."""
+def union_masks(sub: Tensor, obj: Tensor, size: int) -> Tensor:
+    """STTran's two binary box masks (subject, object) rasterised inside the union box, [P, 2, size, size]."""
     ux0 = torch.minimum(sub[:, 0], obj[:, 0])
     uy0 = torch.minimum(sub[:, 1], obj[:, 1])
     ux1 = torch.maximum(sub[:, 2], obj[:, 2])
     uy1 = torch.maximum(sub[:, 3], obj[:, 3])
-    steps = (torch.arange(MASK_SIZE, dtype=sub.dtype, device=sub.device) + 0.5) / MASK_SIZE
+    steps = (torch.arange(size, dtype=sub.dtype, device=sub.device) + 0.5) / size
     xs = ux0[:, None] + (ux1 - ux0)[:, None] * steps[None, :]
     ys = uy0[:, None] + (uy1 - uy0)[:, None] * steps[None, :]
 
@@ -96,14 +95,16 @@ class PairEncoder(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         roi_dim = cfg.channels * cfg.roi * cfg.roi
-        self.roi = cfg.roi
+        self.roi, self.mask_size = cfg.roi, cfg.mask_size
         self.obj_proj = nn.Sequential(nn.Linear(roi_dim, cfg.d_model), nn.ReLU())
-        self.union_proj = nn.Sequential(nn.Linear(roi_dim + 2 * MASK_SIZE * MASK_SIZE, cfg.d_model), nn.ReLU())
+        self.union_proj = nn.Sequential(nn.Linear(roi_dim + 2 * cfg.mask_size**2, cfg.d_model), nn.ReLU())
         self.embed = nn.Embedding(NUM_CLASSES, 32)
         self.geo = nn.Sequential(nn.Linear(GEOMETRY, 32), nn.ReLU())
         self.fuse = nn.Sequential(
             nn.Linear(3 * cfg.d_model + 2 * 32 + 32, cfg.d_model), nn.ReLU(), nn.LayerNorm(cfg.d_model)
         )
+        if cfg.dropout > 0:  # only when asked: a p = 0 module would still draw from the RNG in training
+            self.fuse.append(nn.Dropout(cfg.dropout))
 
     def forward(self, feat: Tensor, rois: Tensor, labels: Tensor, pairs: Tensor, pair_rois: Tensor) -> Tensor:
         """``rois``: [N, 5] (image index, box) per object; ``pair_rois``: [P, 5] (image index, union box)."""
@@ -111,7 +112,7 @@ class PairEncoder(nn.Module):
         obj = self.obj_proj(roi_align(feat, rois, (self.roi, self.roi), scale, 2, True).flatten(1))
         sub_box, obj_box = rois[pairs[:, 0], 1:], rois[pairs[:, 1], 1:]
         union = roi_align(feat, pair_rois, (self.roi, self.roi), scale, 2, True).flatten(1)
-        union = self.union_proj(torch.cat([union, union_masks(sub_box, obj_box).flatten(1)], 1))
+        union = self.union_proj(torch.cat([union, union_masks(sub_box, obj_box, self.mask_size).flatten(1)], 1))
         cls = self.embed(labels)
         parts = [obj[pairs[:, 0]], obj[pairs[:, 1]], union, cls[pairs[:, 0]], cls[pairs[:, 1]]]
         return self.fuse(torch.cat([*parts, self.geo(box_geometry(sub_box, obj_box))], 1))
@@ -150,6 +151,8 @@ class PamBlock(nn.Module):
         self.v = nn.Linear(cfg.d_model, cfg.d_model)
         self.out = nn.Linear(cfg.d_model, cfg.d_model)
         self.ffn = nn.Sequential(nn.Linear(cfg.d_model, cfg.ffn), nn.ReLU(), nn.Linear(cfg.ffn, cfg.d_model))
+        if cfg.dropout > 0:
+            self.ffn.insert(2, nn.Dropout(cfg.dropout))
         self.norm1 = nn.LayerNorm(cfg.d_model)
         self.norm2 = nn.LayerNorm(cfg.d_model)
         self.pals, self.pam = cfg.use_pals, cfg.use_pam

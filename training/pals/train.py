@@ -19,13 +19,14 @@ from vsgg_training.pals.config import NUM_CLASSES, TrainConfig, model_for
 from vsgg_training.pals.data import (
     FrameObjects,
     VideoData,
+    _label_vectors,
     full_targets,
     load_videos,
     truth_view,
     weak_targets,
 )
 from vsgg_training.pals.losses import balanced_pa_loss, pam_ranking_loss, relation_loss
-from vsgg_training.pals.model import NEG, STRIDE, PalsRelationModel
+from vsgg_training.pals.model import GEOMETRY, NEG, STRIDE, PalsRelationModel, box_geometry
 from vsgg_training.pals.ram import GeometricGrounding
 
 from vsgg_ros.synth import world_specs
@@ -37,12 +38,19 @@ def seed_all(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def pretrain_backbone(model: PalsRelationModel, videos: list[VideoData], epochs: int, seed: int) -> None:
+def pretrain_backbone(
+    model: PalsRelationModel, videos: list[VideoData], epochs: int, seed: int, relation_weight: float = 0.0
+) -> None:
     """Train the CNN as an RoI classifier on truth boxes: what a detector's backbone would have learnt.
 
+    ``relation_weight`` > 0 adds the relation-aware objective (``RelationProbe``: the truth pairs' AG
+    labels from their RoI features) so the frozen maps also keep gaze and contact cues.
     Afterwards the backbone is frozen (STTran keeps its detector's features fixed)."""
     head = torch.nn.Linear(model.cfg.channels * model.cfg.roi**2, NUM_CLASSES)
     params = list(model.backbone.parameters()) + list(head.parameters())
+    probe = RelationProbe(model.cfg.channels, model.cfg.roi) if relation_weight > 0 else None
+    if probe is not None:
+        params += list(probe.parameters())
     opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=1e-4)
     rng = np.random.default_rng(seed)
     model.backbone.train()
@@ -63,6 +71,8 @@ def pretrain_backbone(model: PalsRelationModel, videos: list[VideoData], epochs:
             r = torch.from_numpy(np.concatenate(rois).astype(np.float32))
             pooled = roi_align(feat, r, (model.cfg.roi, model.cfg.roi), 1.0 / STRIDE, 2, True).flatten(1)
             loss = F.cross_entropy(head(pooled), torch.from_numpy(np.concatenate(labels)))
+            if probe is not None:
+                loss = loss + relation_weight * probe.loss(feat, [video.truth[f] for f in frames])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -70,6 +80,45 @@ def pretrain_backbone(model: PalsRelationModel, videos: list[VideoData], epochs:
     model.backbone.eval()
     for p in model.backbone.parameters():
         p.requires_grad_(False)
+
+
+class RelationProbe(torch.nn.Module):
+    """Auxiliary pair classifier used only while pre-training the backbone: subject, object and union RoI
+    features plus box geometry -> the AG labels of the truth pairs (relation-aware backbone objective)."""
+
+    def __init__(self, channels: int, roi: int) -> None:
+        super().__init__()
+        self.roi = roi
+        self.mlp = torch.nn.Sequential(
+            torch.nn.Linear(3 * channels * roi * roi + GEOMETRY, 256), torch.nn.ReLU(), torch.nn.Linear(256, 26)
+        )
+
+    def loss(self, feat: Tensor, graphs: list[Any]) -> Tensor:
+        """L_rel over every truth pair with labels in ``graphs`` (one graph per row of ``feat``)."""
+        rows, sub, obj, att, spa, con = [], [], [], [], [], []
+        for b, graph in enumerate(graphs):
+            gt = FrameObjects.from_graph(graph)
+            for s, o in gt.pairs():
+                labels = _label_vectors(graph, int(gt.tracks[s]), int(gt.tracks[o]))
+                if labels is not None:
+                    rows.append(b)
+                    sub.append(gt.boxes[s])
+                    obj.append(gt.boxes[o])
+                    for dst, x in zip((att, spa, con), labels, strict=True):
+                        dst.append(x)
+        if not rows:
+            return feat.sum() * 0.0
+        idx = torch.tensor(rows, dtype=torch.float32)[:, None]
+        sb, ob = torch.from_numpy(np.stack(sub)), torch.from_numpy(np.stack(obj))
+        ub = torch.cat([torch.minimum(sb[:, :2], ob[:, :2]), torch.maximum(sb[:, 2:], ob[:, 2:])], 1)
+        pooled = [
+            roi_align(feat, torch.cat([idx, b], 1), (self.roi, self.roi), 1.0 / STRIDE, 2, True).flatten(1)
+            for b in (sb, ob, ub)
+        ]
+        logits = self.mlp(torch.cat([*pooled, box_geometry(sb, ob)], 1))
+        split = {"attention": logits[:, :3], "spatial": logits[:, 3:9], "contacting": logits[:, 9:]}
+        tensors = [torch.from_numpy(np.stack(x)) for x in (att, spa, con)]
+        return relation_loss(split, *tensors)
 
 
 @torch.no_grad()
@@ -141,7 +190,8 @@ def clip_loss(model: PalsRelationModel, out: dict[str, Tensor], p_final: Tensor,
     sel = torch.nonzero(matched).flatten()
     logits = {k: v[sel] for k, v in out.items() if k != "affinity"}
     cat = lambda name: torch.from_numpy(np.concatenate([getattr(x, name) for x in t]))[sel]  # noqa: E731
-    losses = {"rel": relation_loss(logits, cat("attention"), cat("spatial"), cat("contacting"))}
+    rel = relation_loss(logits, cat("attention"), cat("spatial"), cat("contacting"), cfg.group_weights)
+    losses = {"rel": rel}
     zero = out["affinity"].sum() * 0.0
     losses["pa"], losses["pam"] = zero, zero
     if model.cfg.use_pals:
@@ -160,10 +210,10 @@ def clip_loss(model: PalsRelationModel, out: dict[str, Tensor], p_final: Tensor,
 
 
 def prepare(cfg: TrainConfig) -> tuple[list[VideoData], list[VideoData]]:
-    train = load_videos(
-        world_specs(cfg.train_videos, cfg.frames, cfg.seed, difficulty=cfg.difficulty, annotation=cfg.annotation),
-        cfg.seed,
-    )
+    n_specs = cfg.train_videos + (cfg.val_videos + cfg.extra_videos if cfg.extra_videos else 0)
+    specs = world_specs(n_specs, cfg.frames, cfg.seed, difficulty=cfg.difficulty, annotation=cfg.annotation)
+    extra = specs[cfg.train_videos + cfg.val_videos :]  # after the validation block: validation stays the same
+    train = load_videos(specs[: cfg.train_videos] + extra, cfg.seed)
     test = load_videos(
         world_specs(cfg.test_videos, cfg.frames, cfg.test_seed, difficulty=cfg.difficulty, annotation=cfg.annotation),
         cfg.test_seed + 1,
@@ -196,7 +246,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, backbone: Path | No
         model.backbone.load_state_dict(torch.load(backbone, weights_only=True))
         model.backbone.eval().requires_grad_(False)
     else:
-        pretrain_backbone(model, train_videos, cfg.backbone_epochs, cfg.seed)
+        pretrain_backbone(model, train_videos, cfg.backbone_epochs, cfg.seed, cfg.backbone_relation)
         if backbone is not None:
             backbone.parent.mkdir(parents=True, exist_ok=True)
             torch.save(model.backbone.state_dict(), backbone)
