@@ -8,6 +8,7 @@ from __future__ import annotations
 from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from vsgg_ros.bench.e2e import render_frames, run_e2e_bench
@@ -29,8 +30,9 @@ def test_parity_file_is_reproduced_on_ort_cpu() -> None:
 
 
 def test_finds_people_on_held_out_videos() -> None:
-    # A regression guard at the level the card reports (person AP@0.5 0.47): on these four held-out
-    # videos the committed model localises 40% of the people at IoU 0.5 and 59% at IoU 0.3.
+    # A regression guard at the level the card reports (person AP@0.5 0.69): on these four held-out
+    # videos the committed model localises 51% of the people at IoU 0.5 and 66% at IoU 0.3 (the previous
+    # model, person AP@0.5 0.47, found 40% and 59%: it would fail here).
     detector = OnnxDetector(FOLDER)
     at_03 = at_05 = total = 0
     for index in range(4):
@@ -43,7 +45,7 @@ def test_finds_people_on_held_out_videos() -> None:
                 at_03 += int((best >= 0.3).sum())
                 at_05 += int((best >= 0.5).sum())
     assert total > 50
-    assert at_03 / total >= 0.5 and at_05 / total >= 0.3
+    assert at_03 / total >= 0.6 and at_05 / total >= 0.45
 
 
 def test_e2e_bench_runs_every_stage() -> None:
@@ -62,3 +64,15 @@ def test_detector_and_tracker_give_stable_ids_on_a_held_out_video() -> None:
     # once objects are confirmed, most of them keep their id from frame to frame
     kept = [len(a & b) / max(len(a), 1) for a, b in pairwise(ids_per_frame[5:])]
     assert sum(kept) / len(kept) >= 0.8
+
+
+def test_no_same_class_duplicates_survive_on_held_out_frames() -> None:
+    # the in-graph 3x3 peak picking left two or three boxes on tall objects; the declared NMS removes them
+    detector = OnnxDetector(FOLDER, score_threshold=0.05)
+    assert detector.spec.nms and detector.iou_threshold == 0.5
+    for step in iter_steps(VideoSpec(seed=4242, index=1, frames=6)):
+        found = detector.detect(step.frame)
+        for label in {d.label for d in found}:
+            boxes = [d.box for d in found if d.label == label]
+            iou = iou_matrix(boxes, boxes)
+            assert (iou[~np.eye(len(boxes), dtype=bool)] <= 0.5 + 1e-9).all(), label
