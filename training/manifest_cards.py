@@ -50,7 +50,7 @@ CARDS: dict[str, CardFacts] = {
         ),
     ),
     "vost-synth": CardFacts(
-        data="SynthRoom world_specs(24, 20, seed=0, difficulty=0.3), ground-truth-derived noisy VLM-cue stand-in",
+        data="SynthRoom world_specs(96, 20, seed=0, difficulty=0.3), ground-truth-derived noisy VLM-cue stand-in",
         metrics=(
             Metric(
                 "SGDET with-constraint R@20",

@@ -25,6 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     t.add_argument("--batch", type=int, default=TrainConfig.batch)
     t.add_argument("--lr", type=float, default=TrainConfig.lr)
+    t.add_argument("--lr-drop", type=int, default=TrainConfig.lr_drop, help="epoch after which lr /= 10; 0 = never")
+    t.add_argument("--grad-clip", type=float, default=TrainConfig.grad_clip)
+    t.add_argument("--no-cue-clips", type=float, default=TrainConfig.no_cue_clips, help="share of cue-free clips")
+    t.add_argument("--cue-drop", type=float, default=TrainConfig.cue_drop, help="extra per-cue drop probability")
     t.add_argument("--ablation", choices=ABLATIONS, default="full")
     t.add_argument("--size", choices=SIZES, default="tiny")
     t.add_argument("--threads", type=int, default=1)
@@ -45,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = dataclasses.replace(
             TrainConfig(), ablation=args.ablation, size=args.size, seed=args.seed, train_videos=args.videos,
             test_videos=args.test_videos, frames=args.frames, epochs=args.epochs, batch=args.batch, lr=args.lr,
+            lr_drop=args.lr_drop, grad_clip=args.grad_clip, no_cue_clips=args.no_cue_clips, cue_drop=args.cue_drop,
         )  # fmt: skip
         result = train(cfg, args.out, resume=args.resume, threads=args.threads)
         print(json.dumps(result["metrics"], indent=2))

@@ -34,18 +34,28 @@ class ModelConfig:
     visual_dim: int = 48
     use_dsqi: bool = True
     use_mmfb: bool = True
+    backbone_norm: bool = True  # BatchNorm after each backbone convolution
+    stride: int = 16  # backbone output stride, 8 or 16
+    ref_boxes: bool = True  # boxes as offsets (logit space) from learned per-query reference boxes
 
     def __post_init__(self) -> None:
         if self.d_model % self.heads:
             raise ValueError(f"d_model {self.d_model} must be divisible by heads {self.heads}")
+        if self.stride not in (8, 16):
+            raise ValueError(f"stride must be 8 or 16, got {self.stride}")
         if self.queries < 1 or self.ref_frames < 1:
             raise ValueError(f"queries and ref_frames must be >= 1, got {self.queries}, {self.ref_frames}")
 
 
+def model_config_from_dict(d: dict[str, Any]) -> ModelConfig:
+    """A ModelConfig saved with ``dataclasses.asdict`` (checkpoints keep it, so later default changes don't bite)."""
+    return ModelConfig(**{**d, "image_size": tuple(d["image_size"])})
+
+
 def tiny(**overrides: Any) -> ModelConfig:
-    """The size trained on a 2-core CPU: same structure, 2 layers per stack, 16 queries."""
+    """The size trained on a 2-core CPU: same structure, 1-2 layers per stack, 32 queries (<= 14 GT pairs a frame)."""
     base = ModelConfig(
-        image_size=(160, 120), channels=32, d_model=64, heads=4, ffn=128, queries=16,
+        image_size=(160, 120), channels=32, d_model=64, heads=4, ffn=128, queries=32,
         encoder_layers=1, so_layers=2, predicate_layers=2, mm_layers=1, temporal_layers=1,
     )  # fmt: skip
     return dataclasses.replace(base, **overrides)
@@ -86,6 +96,7 @@ class LossConfig:
     no_object: float = 0.1
     focal_alpha: float = 0.25
     focal_gamma: float = 2.0
+    aux: bool = True  # the same loss on every earlier decoder depth (DETR / OED auxiliary losses)
 
 
 @dataclass(frozen=True)
@@ -93,15 +104,19 @@ class TrainConfig:
     ablation: Ablation = "full"
     size: str = "tiny"
     seed: int = 0
-    train_videos: int = 24
+    train_videos: int = 96
     test_videos: int = 6
     frames: int = 20
     difficulty: float = 0.3
     test_seed: int = 1000
-    epochs: int = 8
+    epochs: int = 3
     batch: int = 4
-    lr: float = 3e-4
+    lr: float = 1e-3  # OED uses 1e-4 over many GPU epochs; a few CPU epochs need more
     weight_decay: float = 1e-4
+    grad_clip: float = 1.0  # global gradient-norm clip (DETR / OED use 0.1 with lr 1e-4)
+    lr_drop: int = 2  # epoch after which the learning rate is divided by 10; 0 = constant
+    no_cue_clips: float = 0.3  # training only: share of clips shown with no cues at all
+    cue_drop: float = 0.1  # training only: extra chance that a cue is removed (on top of noise.missing)
     noise: NoiseConfig = field(default_factory=NoiseConfig)
     loss: LossConfig = field(default_factory=LossConfig)
 
@@ -110,6 +125,11 @@ class TrainConfig:
             raise ValueError(f"ablation must be one of {ABLATIONS}, got {self.ablation!r}")
         if self.size not in SIZES:
             raise ValueError(f"size must be one of {SIZES}, got {self.size!r}")
+        for name in ("no_cue_clips", "cue_drop"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if self.grad_clip <= 0 or self.lr_drop < 0:
+            raise ValueError(f"grad_clip must be > 0 and lr_drop >= 0, got {self.grad_clip}, {self.lr_drop}")
 
     def model(self) -> ModelConfig:
         return for_ablation(self.ablation, sized(self.size))

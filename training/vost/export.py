@@ -7,6 +7,7 @@ HeadRuntime's ``<case>/input|output/<name>`` layout (cases min / typ / max), rep
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 from vsgg_training.onnx_tools import require_trt_friendly, to_fp16
-from vsgg_training.vost.config import ModelConfig, TrainConfig
+from vsgg_training.vost.config import ModelConfig, TrainConfig, model_config_from_dict
 from vsgg_training.vost.model import VostSGG, VostStreamingGraph
 
 from vsgg_ros.heads.parity import ParityCase, write_parity
@@ -33,7 +34,11 @@ def dynamic_axes(cfg: ModelConfig) -> dict[str, tuple[int, int, int]]:
 def load_model(path: Path) -> VostSGG:
     """A trained model from ``model.pt`` (state dict + the TrainConfig it was trained with)."""
     state = torch.load(path, weights_only=False)
-    model = VostSGG(TrainConfig.from_dict(state["config"]).model())
+    if "model_config" in state:
+        cfg = model_config_from_dict(state["model_config"])
+    else:  # older checkpoints: the sizes TrainConfig implies with today's defaults
+        cfg = TrainConfig.from_dict(state["config"]).model()
+    model = VostSGG(cfg)
     model.load_state_dict(state["model"])
     return model.eval()
 
@@ -152,7 +157,10 @@ def export_run(run: Path, out: Path) -> dict[str, Any]:
         cases.append(ParityCase(name, inputs, torch_outputs(graph, inputs)))
     write_parity(out / "parity.npz", cases)
     if (run / "model.pt").resolve() != (out / "model.pt").resolve():
-        torch.save({"config": state["config"], "model": state["model"]}, out / "model.pt")
+        torch.save(
+            {"config": state["config"], "model_config": dataclasses.asdict(model.cfg), "model": state["model"]},
+            out / "model.pt",
+        )
     sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     worst = {}
     for case in cases:

@@ -4,6 +4,9 @@ A ground-truth entry is one (person, object) pair with its subject/object classe
 26-wide multi-hot predicate vector. Matching cost: class cross-entropy for subject and object, focal
 cost for the predicates, L1 + GIoU for both boxes; the loss uses the same terms on matched queries,
 the no-object class (down-weighted) on the rest, and sigmoid focal loss over every query's predicates.
+:func:`deep_set_loss` adds the same loss, matched separately, on every earlier decoder depth (DETR's
+auxiliary losses, which OED keeps): they give the early layers a direct signal, which a few CPU
+epochs need.
 """
 
 from __future__ import annotations
@@ -120,4 +123,20 @@ def set_loss(out: dict[str, Tensor], targets: list[FrameTargets], w: LossConfig)
     focal = sigmoid_focal_loss(out["pred_logits"], pred_t, w.focal_alpha, w.focal_gamma) / norm
     losses = {"cls": w.cls * ce, "predicate": w.predicate * focal, "l1": w.l1 * l1 / norm, "giou": w.giou * giou / norm}
     losses["total"] = sum(losses.values())  # type: ignore[assignment]
+    return losses
+
+
+def deep_set_loss(outs: list[dict[str, Tensor]], targets: list[FrameTargets], w: LossConfig) -> dict[str, Tensor]:
+    """``outs[-1]`` is the final output, the rest earlier depths; each is matched on its own (DETR).
+
+    Returns the final output's terms, ``aux`` (the earlier depths' totals summed) and ``total``.
+    """
+    if not outs:
+        raise ValueError("deep_set_loss needs at least the final output")
+    losses = set_loss(outs[-1], targets, w)
+    aux = losses["total"].new_zeros(())
+    for out in outs[:-1]:
+        aux = aux + set_loss(out, targets, w)["total"]
+    losses["aux"] = aux
+    losses["total"] = losses["total"] + aux
     return losses

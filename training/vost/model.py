@@ -115,16 +115,24 @@ def mlp(d_in: int, d_hidden: int, d_out: int, layers: int = 3) -> nn.Sequential:
     return nn.Sequential(*mods)
 
 
-class Backbone(nn.Module):
-    """Four stride-2 convolutions (stride 16): a stand-in for the paper's ResNet-50 (no hub weights here)."""
+def conv_block(c_in: int, c_out: int, norm: bool) -> list[nn.Module]:
+    """3x3 stride-2 convolution (+ BatchNorm, which folds into the convolution at export) + ReLU."""
+    if norm:
+        return [nn.Conv2d(c_in, c_out, 3, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+    return [nn.Conv2d(c_in, c_out, 3, 2, 1), nn.ReLU()]
 
-    def __init__(self, channels: int, d: int) -> None:
+
+class Backbone(nn.Module):
+    """Stride-2 convolutions (four for stride 16, three for 8): a stand-in for the paper's ResNet-50 (no hub
+    weights here). BatchNorm (``norm``) is what lets this from-scratch stack learn in a few CPU epochs.
+    """
+
+    def __init__(self, channels: int, d: int, norm: bool = True, stride: int = 16) -> None:
         super().__init__()
         c = channels
-        self.body = nn.Sequential(
-            nn.Conv2d(3, c // 2, 3, 2, 1), nn.ReLU(), nn.Conv2d(c // 2, c, 3, 2, 1), nn.ReLU(),
-            nn.Conv2d(c, c, 3, 2, 1), nn.ReLU(), nn.Conv2d(c, c, 3, 2, 1), nn.ReLU(), nn.Conv2d(c, d, 1),
-        )  # fmt: skip
+        widths = [3, c // 2, c, c, c][: 1 + {8: 3, 16: 4}[stride]]
+        blocks = [m for a, b in itertools.pairwise(widths) for m in conv_block(a, b, norm)]
+        self.body = nn.Sequential(*blocks, nn.Conv2d(c, d, 1))
 
     def forward(self, image: Tensor) -> Tensor:
         x = image.permute(0, 3, 1, 2).float() / 255.0 - 0.5
@@ -136,7 +144,7 @@ class VostSGG(nn.Module):
         super().__init__()
         self.cfg = cfg
         d, h, f = cfg.d_model, cfg.heads, cfg.ffn
-        self.backbone = Backbone(cfg.channels, d)
+        self.backbone = Backbone(cfg.channels, d, cfg.backbone_norm, cfg.stride)
         self.encoder = nn.ModuleList(EncoderLayer(d, h, f) for _ in range(cfg.encoder_layers))
         self.query_pos = nn.Parameter(torch.randn(cfg.queries, d) * 0.1)  # W in Eq. 6
         self.so_content = nn.Linear(2 * cfg.text_dim, d)  # Eq. 6
@@ -155,6 +163,12 @@ class VostSGG(nn.Module):
         self.obj_cls = nn.Linear(d, NUM_CLASSES + 1)
         self.sub_box = mlp(d, d, 4)
         self.obj_box = mlp(d, d, 4)
+        # Learned per-query reference boxes (logit cxcywh); the box heads predict offsets from them.
+        # Centres spread uniformly over the image so the queries start on different places.
+        ref = torch.cat([torch.rand(cfg.queries, 2) * 0.8 + 0.1, torch.full((cfg.queries, 2), 0.15)], -1)
+        self.sub_ref = nn.Parameter(torch.logit(ref))
+        self.obj_ref = nn.Parameter(torch.logit(ref.roll(1, 0)))
+        self.ref_scale = 1.0 if cfg.ref_boxes else 0.0  # 0: plain DETR boxes, sigmoid(MLP)
         self.attention = nn.Linear(d, NUM_ATTENTION)
         self.spatial_cls = nn.Linear(d, NUM_SPATIAL)
         self.contacting = nn.Linear(d, NUM_CONTACTING)
@@ -201,23 +215,36 @@ class VostSGG(nn.Module):
             tokens = layer(tokens, pos, bias)
         return tokens, bias
 
-    def frame_forward(self, image: Tensor, text: Tensor, visual: Tensor, boxes: Tensor, valid: Tensor) -> Tensor:
-        """One frame's triplet representation Q_tri = concat(Q_so', Q_p'), [B, N, 2d] (Eq. 5)."""
+    def frame_layers(self, image: Tensor, text: Tensor, visual: Tensor, boxes: Tensor, valid: Tensor) -> list[Tensor]:
+        """Q_tri after every decoder depth, [B, N, 2d] each; the last is the frame's output (Eq. 5).
+
+        Depth i pairs subject-object layer min(i, L_so - 1) with predicate layer min(i, L_p - 1); the
+        earlier depths only feed the auxiliary losses (DETR / OED supervise every decoder layer).
+        """
         mem, mem_pos = self.encode_image(image)
         so_content, p_content = self.content_queries(text, valid)
         pos = self.query_pos.unsqueeze(0).expand(image.shape[0], -1, -1)
-        so = so_content
+        so_outs, so = [], so_content
         for layer in self.so_decoder:
             so = layer(so, pos, mem, mem_pos)
+            so_outs.append(so)
         if self.cfg.use_mmfb:
             bank, bias = self.feature_bank(text, visual, boxes, valid)
             p_mem, p_pos, p_bias = bank, torch.zeros_like(bank), bias
         else:
             p_mem, p_pos, p_bias = mem, mem_pos, None
-        p = p_content
+        p_outs, p = [], p_content
         for layer in self.p_decoder:
             p = layer(p, so, p_mem, p_pos, p_bias)
-        return torch.cat([so, p], -1)
+            p_outs.append(p)
+        depth = max(len(so_outs), len(p_outs))
+        return [
+            torch.cat([so_outs[min(i, len(so_outs) - 1)], p_outs[min(i, len(p_outs) - 1)]], -1) for i in range(depth)
+        ]
+
+    def frame_forward(self, image: Tensor, text: Tensor, visual: Tensor, boxes: Tensor, valid: Tensor) -> Tensor:
+        """One frame's triplet representation Q_tri = concat(Q_so', Q_p'), [B, N, 2d] (Eq. 5)."""
+        return self.frame_layers(image, text, visual, boxes, valid)[-1]
 
     def aggregate(self, tri: Tensor, ref_tri: Tensor, ref_valid: Tensor) -> Tensor:
         """Temporal aggregation: target triplets [B, N, 2d] attend to reference triplets [B, R, N, 2d]."""
@@ -239,8 +266,8 @@ class VostSGG(nn.Module):
         return {
             "sub_logits": self.sub_cls(so),
             "obj_logits": self.obj_cls(so),
-            "sub_boxes": self.sub_box(so).sigmoid(),  # normalised cx, cy, w, h
-            "obj_boxes": self.obj_box(so).sigmoid(),
+            "sub_boxes": (self.sub_box(so) + self.sub_ref * self.ref_scale).sigmoid(),  # normalised cx, cy, w, h
+            "obj_boxes": (self.obj_box(so) + self.obj_ref * self.ref_scale).sigmoid(),
             "pred_logits": torch.cat([self.attention(p), self.spatial_cls(p), self.contacting(p)], -1),
         }
 

@@ -1,14 +1,16 @@
 """Train VOST-SGG on SynthRoom (CPU): clips of a target and its reference frames, set loss per frame.
 
-Each clip's frames go through ``frame_forward`` together; frame j then aggregates over the
+Each clip's frames go through ``frame_layers`` together; frame j then aggregates over the
 pre-aggregation triplets of the frames before it in the clip, exactly what the streaming export
-receives from its reference buffer. Checkpoint ``model.pt`` (state, optimiser, config, epoch) is
+receives from its reference buffer; earlier decoder depths get auxiliary losses. Some clips are shown
+without cues (cue dropout, :func:`training_cues`). Checkpoint ``model.pt`` (state, optimiser, configs, epoch) is
 written after every epoch, so ``--resume`` continues a run (only ``--epochs`` may change;
 resuming at the epoch already reached just re-evaluates).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -18,12 +20,13 @@ import numpy as np
 import torch
 from torch import Tensor
 from vsgg_training.vost.config import TrainConfig
-from vsgg_training.vost.data import VideoData, frame_cues, load_videos, stack_cues, targets
+from vsgg_training.vost.data import GtPair, VideoData, load_videos, noisy_cues, stack_cues, targets
 from vsgg_training.vost.evaluate import evaluate_model
-from vsgg_training.vost.losses import set_loss
+from vsgg_training.vost.losses import deep_set_loss
 from vsgg_training.vost.model import VostSGG
 
-from vsgg_ros.heads.vost_encoders import HashedTextEncoder, RegionColorEncoder
+from vsgg_ros.heads.vost_cues import Cue
+from vsgg_ros.heads.vost_encoders import HashedTextEncoder, RegionColorEncoder, encode_cues
 from vsgg_ros.synth import world_specs
 
 
@@ -41,6 +44,17 @@ def reference_stack(tri: Tensor, valid: Tensor, refs: int) -> tuple[Tensor, Tens
     return ref_tri.reshape(b * length, refs, n, d), ref_valid.reshape(b * length, refs)
 
 
+def training_cues(pairs: list[GtPair], rng: np.random.Generator, cfg: TrainConfig, clip_has_cues: bool) -> list[Cue]:
+    """The noisy stand-in, minus cue dropout: none at all for a cue-free clip, else each cue kept w.p. 1 - cue_drop.
+
+    The paper always trains with VLM cues; we also train without, so one model serves frames the VLM
+    has not answered (streaming at its own rate, or no VLM) instead of collapsing there.
+    """
+    if not clip_has_cues:
+        return []
+    return [c for c in noisy_cues(pairs, rng, cfg.noise) if rng.random() >= cfg.cue_drop]
+
+
 def clip_batch(videos: list[VideoData], starts: list[tuple[int, int]], cfg: TrainConfig, rng: np.random.Generator,
                text: HashedTextEncoder, visual: RegionColorEncoder) -> dict[str, Any]:  # fmt: skip
     mcfg = cfg.model()
@@ -48,12 +62,14 @@ def clip_batch(videos: list[VideoData], starts: list[tuple[int, int]], cfg: Trai
     images, cues, tgts, valid = [], [], [], []
     for v, t in starts:
         video = videos[v]
+        has_cues = bool(rng.random() >= cfg.no_cue_clips)
         for j in range(length):
             f = t - length + 1 + j
             ok = f >= 0
             f = max(f, 0)
             images.append(video.model_images[f])
-            cues.append(frame_cues(video, f, rng, cfg.noise, text, visual))
+            frame_cue = training_cues(video.pairs[f], rng, cfg, has_cues)
+            cues.append(encode_cues(frame_cue, video.images[f], text, visual))
             h, w = video.images.shape[1:3]
             tgts.append(targets(video.pairs[f], w, h))
             valid.append(float(ok))
@@ -65,13 +81,15 @@ def clip_batch(videos: list[VideoData], starts: list[tuple[int, int]], cfg: Trai
     }
 
 
-def forward_batch(model: VostSGG, batch: dict[str, Any]) -> dict[str, Tensor]:
+def forward_batch(model: VostSGG, batch: dict[str, Any], aux: bool = False) -> list[dict[str, Tensor]]:
+    """Head outputs, final (after temporal aggregation) last; with ``aux`` the earlier decoder depths first."""
     c = batch["cues"]
-    tri = model.frame_forward(batch["image"], c["text"], c["visual"], c["boxes"], c["valid"])
+    layers = model.frame_layers(batch["image"], c["text"], c["visual"], c["boxes"], c["valid"])
+    tri = layers[-1]
     b, length = batch["valid"].shape
-    tri = tri.reshape(b, length, *tri.shape[1:])
-    ref_tri, ref_valid = reference_stack(tri, batch["valid"], model.cfg.ref_frames)
-    return model.heads(model.aggregate(tri.reshape(b * length, *tri.shape[2:]), ref_tri, ref_valid))
+    ref_tri, ref_valid = reference_stack(tri.reshape(b, length, *tri.shape[1:]), batch["valid"], model.cfg.ref_frames)
+    final = model.heads(model.aggregate(tri, ref_tri, ref_valid))
+    return [*(model.heads(t) for t in layers[:-1] if aux), final]
 
 
 def train(cfg: TrainConfig, out: Path, resume: bool = False, log: Any = print, threads: int = 1) -> dict[str, Any]:
@@ -108,14 +126,16 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, log: Any = print, t
     history = []
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
+        for group in opt.param_groups:
+            group["lr"] = cfg.lr * (0.1 if cfg.lr_drop and epoch >= cfg.lr_drop else 1.0)
         order = rng.permutation(len(clips))
         sums: dict[str, float] = {}
         for i in range(0, len(order), cfg.batch):
             batch = clip_batch(train_videos, [clips[k] for k in order[i : i + cfg.batch]], cfg, rng, text, visual)
-            losses = set_loss(forward_batch(model, batch), batch["targets"], cfg.loss)
+            losses = deep_set_loss(forward_batch(model, batch, cfg.loss.aux), batch["targets"], cfg.loss)
             opt.zero_grad()
             losses["total"].backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             opt.step()
             for k, v in losses.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach())
@@ -128,7 +148,13 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, log: Any = print, t
         history.append(row)
         log(json.dumps(row))
         torch.save(
-            {"config": cfg.to_dict(), "model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1},
+            {
+                "config": cfg.to_dict(),
+                "model_config": dataclasses.asdict(mcfg),
+                "model": model.state_dict(),
+                "optimizer": opt.state_dict(),
+                "epoch": epoch + 1,
+            },
             ckpt,
         )
     metrics = evaluate_model(model, test_videos, cfg, text, visual)
