@@ -102,6 +102,17 @@ def _vlm_export(ctx: StepContext) -> dict[str, Any]:
     return {}
 
 
+def _traser_train(ctx: StepContext) -> dict[str, Any]:
+    _threads(1)
+    call_cli("vsgg_training.traser.cli", ["train", "--out", str(ctx.out), *ctx.config["argv"]])
+    return {}
+
+
+def _traser_export(ctx: StepContext) -> dict[str, Any]:
+    call_cli("vsgg_training.traser.cli", ["export", "--run", str(only_input(ctx)), "--out", str(ctx.out)])
+    return {}
+
+
 def _reference(name: str, models: Path) -> dict[str, float]:
     """The committed card's values (read once, when the preset is built, before anything is overwritten)."""
     card = models / name / "card.md"
@@ -231,7 +242,20 @@ def _vlm() -> list[Step]:
     ]
 
 
+def _traser() -> list[Step]:
+    """The card's full-model run, without its wall-clock cap (``--max-minutes``), so the result is the same run."""
+    argv = ["--data", "synth", "--videos", "100", "--frames", "160", "--epochs", "14", "--seed", "0"]
+    argv += ["--lr-scale", "50", "--eval-windows", "60"]
+    code = ("vsgg_training.traser", "vsgg_ros.heads", "vsgg_ros.vlm", "vsgg_ros.eval", *SYNTH)
+    return [
+        Step("traser/train", "traser", _traser_train, {"argv": argv}, code=code),
+        Step(
+            "traser/export", "traser", _traser_export, needs=("traser/train",), code=code, out="{models}/traser-synth"
+        ),
+    ]
+
+
 def synth_cpu(models: Path = MODELS_DIR) -> Preset:
     """``models``: where the committed cards are read from (the reference metrics)."""
-    steps = [*_pals(models), *_vost(models), *_sage(models), *_detector(models), *_vlm()]
+    steps = [*_pals(models), *_vost(models), *_sage(models), *_detector(models), *_traser(), *_vlm()]
     return Preset("synth-cpu", "every committed *-synth model, from the commands in its card, on the CPU", tuple(steps))
