@@ -70,5 +70,6 @@ def test_io_spec_names_every_graph_input_and_output() -> None:
     assert [i["name"] for i in spec["inputs"]] == [i.name for i in model.graph.input]
     assert [o["name"] for o in spec["outputs"]] == [o.name for o in model.graph.output]
     assert spec["head"] == "pals" and spec["vocabulary"] == "ag" and spec["image_size"] == [320, 240]
+    assert set(spec["dynamic_axes"]) == {"num_objects", "num_pairs", "window"}
     for name, (lo, opt, hi) in spec["dynamic_axes"].items():
         assert 1 <= lo <= opt <= hi, name

@@ -140,7 +140,9 @@ def test_blown_up_mask_is_not_visible_and_stays_out_of_memory(model: object, for
     forced.logits, forced.score = torch.full((1, 1, 16, 16), 10.0), 5.0  # the whole image
     tracks = tracker.step(frame(1), None)
     assert tracks[0].state == TrackState.LOST and tracker.stats["blowups"] == before + 1
-    assert 1 not in tracker._tracks[1].memory.non_cond
+    memory = tracker._tracks[1].memory
+    assert 0 in memory.cond  # the prompted frame is kept: the memory works, frame 1 is left out
+    assert 1 not in memory.non_cond and 1 not in memory.cond
 
 
 def test_detections_create_match_and_reanchor_tracks(model: object, forced: Forced) -> None:
