@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import onnx
+
+from vsgg_ros.heads.parity import ParityCase
 
 # Operators TensorRT handles badly (data-dependent shapes, loops, sequences): an export containing one is rejected.
 BANNED_OPS = ("NonZero", "Loop", "Unique")
@@ -30,3 +34,16 @@ def to_fp16(src: Path, dst: Path) -> None:
 
     model = convert_float_to_float16(onnx.load(str(src)), keep_io_types=True, op_block_list=["RoiAlign", "Softmax"])
     onnx.save(model, str(dst))
+
+
+def ort_max_abs_diff(path: Path, cases: Iterable[ParityCase]) -> dict[str, float]:
+    """Per case, the largest |ONNX Runtime CPU - reference| over the case's reference outputs."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    worst: dict[str, float] = {}
+    for case in cases:
+        names = list(case.outputs)
+        got = session.run(names, case.inputs)
+        worst[case.name] = max(float(np.abs(g - case.outputs[k]).max()) for g, k in zip(got, names, strict=True))
+    return worst

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from vsgg_training.onnx_tools import require_trt_friendly, to_fp16
+from vsgg_training.onnx_tools import ort_max_abs_diff, require_trt_friendly, to_fp16
 from vsgg_training.sage.config import IMAGE_SIZE, ModelConfig, TrainConfig
 from vsgg_training.sage.model import (
     STREAMS,
@@ -155,15 +155,8 @@ def _verify(
     outs: tuple[str, ...],
     cases: list[dict[str, np.ndarray]],
 ) -> float:
-    import onnxruntime as ort
-
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    worst = 0.0
-    for x in cases:
-        got = dict(zip(outs, sess.run(list(outs), x), strict=True))
-        ref = run_torch(graph, names, outs, x)
-        worst = max(worst, *(float(np.abs(got[k] - ref[k]).max()) for k in outs))
-    return worst
+    checks = (ParityCase(str(i), x, run_torch(graph, names, outs, x)) for i, x in enumerate(cases))
+    return max(ort_max_abs_diff(path, checks).values())
 
 
 def export_run(run: Path, out: Path) -> dict[str, Any]:

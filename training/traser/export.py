@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from vsgg_training.onnx_tools import require_trt_friendly
+from vsgg_training.onnx_tools import ort_max_abs_diff, require_trt_friendly
 from vsgg_training.traser.model import DualResampler, ResamplerConfig
 
 from vsgg_ros.heads.parity import ParityCase, write_parity
@@ -101,7 +101,6 @@ def io_spec(cfg: ResamplerConfig) -> dict[str, Any]:
 
 def export_model(model: DualResampler, out: Path) -> dict[str, Any]:
     """Write model.onnx, io_spec.json and parity.npz into ``out``; verify ONNX Runtime against torch."""
-    import onnxruntime as ort
 
     out.mkdir(parents=True, exist_ok=True)
     model = model.eval()
@@ -114,11 +113,10 @@ def export_model(model: DualResampler, out: Path) -> dict[str, Any]:
         golden = example_inputs(model.cfg, objects, tokens, windows, seed=objects)
         cases.append(ParityCase(name, golden, torch_outputs(model, golden)))
     write_parity(out / "parity.npz", cases)
-    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    worst: dict[str, float] = {}
-    for objects, tokens, windows in ((1, 1, 1), (4, 24, 5), (6, 40, 9)):
-        inputs = example_inputs(model.cfg, objects, tokens, windows, seed=tokens)
-        got = dict(zip(OUTPUTS, sess.run(list(OUTPUTS), inputs), strict=True))
-        ref = torch_outputs(model, inputs)
-        worst[f"{objects}x{tokens}x{windows}"] = max(float(np.abs(got[k] - ref[k]).max()) for k in OUTPUTS)
+    shapes = ((1, 1, 1), (4, 24, 5), (6, 40, 9))
+    checks = (example_inputs(model.cfg, o, t, w, seed=t) for o, t, w in shapes)
+    worst = ort_max_abs_diff(
+        onnx_path,
+        (ParityCase(f"{o}x{t}x{w}", x, torch_outputs(model, x)) for (o, t, w), x in zip(shapes, checks, strict=True)),
+    )
     return {"onnx": str(onnx_path), "parity_max_abs": worst, "banned_ops": []}

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from vsgg_training.onnx_tools import require_trt_friendly, to_fp16
+from vsgg_training.onnx_tools import ort_max_abs_diff, require_trt_friendly, to_fp16
 from vsgg_training.vost.config import ModelConfig, TrainConfig, model_config_from_dict
 from vsgg_training.vost.model import VostSGG, VostStreamingGraph
 
@@ -137,7 +137,6 @@ def io_spec(cfg: ModelConfig, seed: int = 0) -> dict[str, Any]:
 
 def export_run(run: Path, out: Path) -> dict[str, Any]:
     """Export ``run/model.pt`` into ``out`` and verify ONNX Runtime against torch on several shapes."""
-    import onnxruntime as ort
 
     out.mkdir(parents=True, exist_ok=True)
     state = torch.load(run / "model.pt", weights_only=False)
@@ -161,11 +160,7 @@ def export_run(run: Path, out: Path) -> dict[str, Any]:
             {"config": state["config"], "model_config": dataclasses.asdict(model.cfg), "model": state["model"]},
             out / "model.pt",
         )
-    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    worst = {}
-    for case in cases:
-        got = dict(zip(OUTPUTS, sess.run(list(OUTPUTS), case.inputs), strict=True))
-        worst[case.name] = max(float(np.abs(got[k] - case.outputs[k]).max()) for k in OUTPUTS)
+    worst = ort_max_abs_diff(onnx_path, cases)
     if max(worst.values()) > PARITY_TOL:
         raise RuntimeError(f"ONNX Runtime differs from torch by more than {PARITY_TOL}: {worst}")
     return {"onnx": str(onnx_path), "parity_max_abs": worst, "banned_ops": []}
