@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from vsgg_ros.cli import build_parser
-from vsgg_ros.config import ConfigError, RunConfig, flag_specs, load_config
+from vsgg_ros.config import ConfigError, RunConfig, flag_specs, from_dict, load_config
 from vsgg_ros.run import engine_config
 
 
@@ -109,3 +110,18 @@ def test_vlm_head_builds_a_server_backend_without_contacting_it() -> None:
     assert isinstance(built.predictor, VlmPredictor)
     assert type(built.tracker).__name__ == "VlmObjectTracker"  # the VLM's own objects become the tracks
     assert built.detector is None
+
+
+def test_tuples_are_read_from_lists_with_their_item_types_checked() -> None:
+    @dataclass
+    class Shape:
+        size: tuple[int, int] = (1, 1)
+        weights: tuple[float, ...] = ()
+
+    assert from_dict(Shape, {"size": [320, 240], "weights": [1, 2.5]}) == Shape((320, 240), (1.0, 2.5))
+    with pytest.raises(ConfigError, match="size: expected 2 items"):
+        from_dict(Shape, {"size": [1, 2, 3]})
+    with pytest.raises(ConfigError, match=r"weights\[1\]: expected a number"):
+        from_dict(Shape, {"weights": [1.0, "x"]})
+    with pytest.raises(ConfigError, match="size: expected a list"):
+        from_dict(Shape, {"size": 5})

@@ -143,6 +143,8 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
         return value
     if dataclasses.is_dataclass(hint):
         return from_dict(hint, value, key)
+    if origin is tuple:
+        return _coerce_tuple(typing.get_args(hint), value, key)
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{key}: expected a mapping, got {value!r}")
@@ -164,6 +166,17 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
             raise ConfigError(f"{key}: expected a string, got {value!r}")
         return value
     raise ConfigError(f"{key}: unsupported schema type {hint!r}")
+
+
+def _coerce_tuple(items: tuple[Any, ...], value: Any, key: str) -> tuple[Any, ...]:
+    """``tuple[X, ...]`` or a fixed ``tuple[X, Y]`` from a list (YAML, JSON and checkpoints store lists)."""
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(f"{key}: expected a list, got {value!r}")
+    if len(items) == 2 and items[1] is Ellipsis:
+        items = (items[0],) * len(value)
+    elif len(value) != len(items):
+        raise ConfigError(f"{key}: expected {len(items)} items, got {len(value)}")
+    return tuple(_coerce(hint, v, f"{key}[{i}]") for i, (hint, v) in enumerate(zip(items, value, strict=True)))
 
 
 def _assign(data: dict[str, Any], path: list[str], value: Any) -> None:

@@ -88,11 +88,10 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        d = dict(d)
-        d["model"] = ModelConfig(**d.get("model", {}))
-        if "group_weights" in d:
-            d["group_weights"] = tuple(d["group_weights"])
-        return cls(**d)
+        """Strict: unknown keys and mistyped values are named (checkpoints and build_all store plain dicts)."""
+        from vsgg_ros.config import from_dict
+
+        return from_dict(cls, dict(d), "pals config")
 
 
 def model_for(ablation: str, base: ModelConfig | None = None) -> ModelConfig:

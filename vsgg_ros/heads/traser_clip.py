@@ -51,10 +51,9 @@ class ClipConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ClipConfig:
-        values = dict(data)
-        if "size" in values:
-            values["size"] = tuple(values["size"])
-        return cls(**values)
+        from vsgg_ros.config import from_dict
+
+        return from_dict(cls, dict(data), "clip")
 
 
 class FrozenPatchEncoder:
