@@ -36,6 +36,9 @@ class CardFacts:
 _AG_PALS = "Action Genome protocol (vsgg_ros.eval), continuous IoU >= 0.5, SynthRoom test world seed 1000"
 _AG_VOST = "Action Genome protocol (vsgg_ros.eval run_ag), SGDET with the head's boxes, noisy cue stand-in, world 1000"
 _VIDVRD = "ImageNet-VidVRD protocol (vsgg_ros.eval.vidvrd), vIoU >= 0.5, PredCls, SynthRoom world 1000"
+_TRASER = "TraSeR protocol (vsgg_ros.eval.traser_windows), GT trajectories, 60 held-out windows of world 0"
+# The card's first results row: the decode that ``train`` itself runs (so build_all can compare it).
+_TRASER_ROW = r"\| full, torch, 768 tokens \| "
 _DET = "COCO-style 101-point AP@0.5 (vsgg_ros.detection.metrics), score >= 0.01, SynthRoom world 1000"
 
 CARDS: dict[str, CardFacts] = {
@@ -86,7 +89,15 @@ CARDS: dict[str, CardFacts] = {
         metrics=(Metric("mAP@0.5", _DET, r"mAP@0\.5 = " + _NUM),),
     ),
     # TraSeR's resampler maps trajectory tokens to latents: no label outputs, so no vocabulary to match.
-    "traser-synth": CardFacts(data=None, vocabulary="none"),
+    "traser-synth": CardFacts(
+        data="SynthRoom world seed 0, 100 videos x 160 frames (every 5th held out), 8-sample windows at 1 fps",
+        metrics=(
+            Metric("object accuracy", _TRASER, _TRASER_ROW + _NUM, "percent"),
+            Metric("relation recall tIoU 0.5", _TRASER, _TRASER_ROW + r"[0-9.]+ \| " + _NUM, "percent"),
+            Metric("triplet recall tIoU 0.5", _TRASER, _TRASER_ROW + r"[0-9.]+ \| [0-9. /]+ \| " + _NUM, "percent"),
+        ),
+        vocabulary="none",
+    ),
 }
 
 
