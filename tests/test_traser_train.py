@@ -84,3 +84,29 @@ def test_cli_train_writes_a_run_folder(tmp_path: Path) -> None:
     assert load_resampler(run).cfg.d_out == load_lm(run / "lm").config.hidden_size
     with pytest.raises(FileNotFoundError, match=r"resampler\.pt"):
         load_resampler(run / "lm")
+
+
+def test_name_probe_loss_averages_cross_entropy_over_named_objects() -> None:
+    from types import SimpleNamespace
+
+    from vsgg_ros.vlm.traser_format import TraserGraph, TraserObject
+
+    model = build_sft_model(128, SftConfig(lm_hidden=32, lm_layers=1, name_weight=0.5), names=("cup", "person"))
+    assert model.name_probe is not None
+    with torch.no_grad():
+        model.name_probe.weight.zero_()
+        model.name_probe.bias.zero_()
+        model.name_probe.weight[0, 0] = 1.0  # logit of "cup" = latent dim 0
+        model.name_probe.weight[1, 1] = 1.0  # logit of "person" = latent dim 1
+    z = torch.zeros(3, 8, 32)
+    z[0, :4, 0] = 4.0  # object 1: mean dim 0 = 2 -> logits (2, 0)
+    z[2, :, 1] = 3.0  # object 3: mean dim 1 = 3 -> logits (0, 3)
+    objects = (TraserObject(1, "cup"), TraserObject(2, "ghost"), TraserObject(3, "person"))
+    sample = SimpleNamespace(target=TraserGraph(objects=objects))
+    # Names outside the probe's list ("ghost") are skipped; the rest are averaged.
+    expected = (np.log1p(np.exp(-2.0)) + np.log1p(np.exp(-3.0))) / 2
+    assert float(model.name_loss(z, sample)) == pytest.approx(expected, rel=1e-6)
+    groups = {g["name"]: {id(p) for p in g["params"]} for g in param_groups(model, SftConfig())}
+    assert {id(p) for p in model.name_probe.parameters()} <= groups["resamplers"]
+    assert sum(len(i) for i in groups.values()) == len(list(model.parameters()))
+    assert build_sft_model(128, SftConfig(lm_hidden=32, lm_layers=1), names=("cup",)).name_probe is None

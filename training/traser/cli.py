@@ -37,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--frames", type=int, default=160, help="frames per SynthRoom video (10 fps)")
     train.add_argument("--no-window", action="store_true", help="ablation: object-trajectory latents only")
     train.add_argument("--max-objects", type=int, default=5)
+    train.add_argument("--footprint", type=int, default=28, help="token footprint in working-size pixels")
+    train.add_argument("--pool", type=int, default=4, help="RGB cells per token side in the frozen encoder")
+    train.add_argument(
+        "--name-weight",
+        type=float,
+        default=0.0,
+        help="auxiliary object-name loss on the object latents (not in the paper; 0 = off)",
+    )
     train.add_argument("--lr-scale", type=float, default=20.0)
     train.add_argument("--max-minutes", type=float, default=None, help="stop training after this wall time")
     train.add_argument("--eval-windows", type=int, default=40, help="held-out windows decoded after training")
@@ -66,12 +74,13 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
     torch.manual_seed(args.seed)
     t0 = time.perf_counter()
-    clip = ClipConfig(max_objects=args.max_objects)
+    clip = ClipConfig(max_objects=args.max_objects, footprint=args.footprint, pool=args.pool)
     train_set, test_set = _samples(args, clip, "train"), _samples(args, clip, "test")
     data_s = time.perf_counter() - t0
     cfg = SftConfig(epochs=args.epochs, seed=args.seed, use_windows=not args.no_window, lr_scale=args.lr_scale,
-                    max_minutes=args.max_minutes)  # fmt: skip
-    model = build_sft_model(clip.feature_dim, cfg)
+                    max_minutes=args.max_minutes, name_weight=args.name_weight)  # fmt: skip
+    names = sorted({o.name for sample in train_set for o in sample.target.objects})
+    model = build_sft_model(clip.feature_dim, cfg, names)
     history = train_sft(model, train_set, cfg)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)

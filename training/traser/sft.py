@@ -7,6 +7,12 @@ vision-language projector (the resampler's input projection), the resamplers (ev
 paper fine-tunes a pretrained LM; ours starts random, so the scale is larger). AdamW, weight decay
 0.01, 3 % linear warm-up then linear decay, batch size 1, as in App. D. The loss is the LM's
 next-token cross-entropy on the answer only (prompt positions are masked).
+
+Optional (``name_weight`` > 0, not in the paper): an auxiliary cross-entropy that classifies each object's
+name from the mean of its trajectory latents through a linear probe that is dropped at export. The
+paper's LM is pretrained and its ViT features already name objects; our random LM first learns the answer's
+text prior and never reads the latents (models/traser-synth/card.md), so the probe makes the latents carry
+the name before the LM has to learn to copy it.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ class SftConfig:
     max_minutes: float | None = None
     lm_hidden: int = 96
     lm_layers: int = 2
+    name_weight: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,40 +60,74 @@ def small_resampler_config(d_in: int, d_out: int) -> ResamplerConfig:
 
 
 class TraserSft(nn.Module):
-    """Dual resampler + LM; ``example_loss`` is the SFT loss of one window."""
+    """Dual resampler + LM; ``example_loss`` is the SFT loss of one window.
 
-    def __init__(self, resampler: DualResampler, lm: nn.Module, tokenizer: Any, use_windows: bool) -> None:
+    ``names`` (with ``name_weight`` > 0) adds the training-only name probe on the object latents.
+    """
+
+    def __init__(
+        self,
+        resampler: DualResampler,
+        lm: nn.Module,
+        tokenizer: Any,
+        use_windows: bool,
+        names: Sequence[str] = (),
+        name_weight: float = 0.0,
+    ) -> None:
         super().__init__()
         self.resampler = resampler
         self.lm = lm
         self.tokenizer = tokenizer
         self.use_windows = use_windows
+        self.names = {name: i for i, name in enumerate(names)}
+        self.name_weight = name_weight
+        self.name_probe = nn.Linear(resampler.cfg.d_out, len(names)) if names and name_weight > 0 else None
 
-    def prompt_embeds(self, sample: TraserSample) -> torch.Tensor:
+    def _latents(self, sample: TraserSample) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(object latents (O, M, d), prompt embeddings (L, d))`` of one window."""
         inputs = {k: torch.from_numpy(v) for k, v in resampler_inputs(sample.clip).items()}
         z_obj, z_win, present = self.resampler(
             inputs["tokens"], inputs["valid"], inputs["time"], inputs["window"], inputs["window_time"]
         )
         sequences = object_sequences(z_obj, z_win, present) if self.use_windows else list(z_obj)
         ids = list(range(1, len(sample.clip.object_ids) + 1))
-        return embed_pieces(self.lm, self.tokenizer, prompt_pieces(sequences, ids, sample.clip.frames))
+        return z_obj, embed_pieces(self.lm, self.tokenizer, prompt_pieces(sequences, ids, sample.clip.frames))
+
+    def prompt_embeds(self, sample: TraserSample) -> torch.Tensor:
+        return self._latents(sample)[1]
+
+    def name_loss(self, z_obj: torch.Tensor, sample: TraserSample) -> torch.Tensor:
+        """Cross-entropy of each target object's name from its mean latent (prompt ids are 1-based)."""
+        assert self.name_probe is not None
+        named = [(o.id - 1, self.names[o.name]) for o in sample.target.objects if o.name in self.names]
+        if not named:
+            return z_obj.sum() * 0.0
+        rows = torch.tensor([r for r, _ in named])
+        labels = torch.tensor([c for _, c in named])
+        return nn.functional.cross_entropy(self.name_probe(z_obj[rows].mean(dim=1)), labels)
 
     def example_loss(self, sample: TraserSample) -> torch.Tensor:
-        prompt = self.prompt_embeds(sample)
+        z_obj, prompt = self._latents(sample)
         answer = self.tokenizer(sample.text + "<|im_end|>", add_special_tokens=False, return_tensors="pt")
         answer = answer["input_ids"][0]
         embeds = torch.cat([prompt, self.lm.get_input_embeddings()(answer)], dim=0).unsqueeze(0)
         labels = torch.cat([torch.full((prompt.shape[0],), -100, dtype=torch.long), answer]).unsqueeze(0)
-        return self.lm(inputs_embeds=embeds, labels=labels).loss
+        loss = self.lm(inputs_embeds=embeds, labels=labels).loss
+        if self.name_probe is not None:
+            loss = loss + self.name_weight * self.name_loss(z_obj, sample)
+        return loss
 
 
-def build_sft_model(d_in: int, cfg: SftConfig) -> TraserSft:
-    """A fresh model: tiny random Qwen2 LM (seeded) and the small resampler writing into its width."""
+def build_sft_model(d_in: int, cfg: SftConfig, names: Sequence[str] = ()) -> TraserSft:
+    """A fresh model: tiny random Qwen2 LM (seeded) and the small resampler writing into its width.
+
+    ``names``: the object names the auxiliary probe classifies (used only when ``cfg.name_weight`` > 0).
+    """
     tokenizer = traser_tokenizer()
     lm = build_lm(lm_config(tokenizer, hidden=cfg.lm_hidden, layers=cfg.lm_layers), seed=cfg.seed)
     torch.manual_seed(cfg.seed)
     resampler = DualResampler(small_resampler_config(d_in, cfg.lm_hidden))
-    return TraserSft(resampler, lm, tokenizer, cfg.use_windows)
+    return TraserSft(resampler, lm, tokenizer, cfg.use_windows, names, cfg.name_weight)
 
 
 def param_groups(model: TraserSft, cfg: SftConfig) -> list[dict[str, Any]]:
@@ -94,6 +135,8 @@ def param_groups(model: TraserSft, cfg: SftConfig) -> list[dict[str, Any]]:
     projector = list(model.resampler.in_proj.parameters())
     taken = {id(p) for p in projector}
     resamplers = [p for p in model.resampler.parameters() if id(p) not in taken]
+    if model.name_probe is not None:  # trained with the resamplers it reads from
+        resamplers += list(model.name_probe.parameters())
     groups = {"projector": projector, "resamplers": resamplers, "lm": list(model.lm.parameters())}
     return [
         {"name": k, "params": v, "lr": PAPER_LR[k] * cfg.lr_scale, "weight_decay": cfg.weight_decay}
