@@ -194,6 +194,10 @@ def test_bad_prompts_and_config_are_named(model: object) -> None:
         Sam2TrackerConfig.from_dict({"model": {"colour": "red"}})
     with pytest.raises(ValueError, match="size"):
         Sam2TrackerConfig.from_dict({"model": {"size": "xl"}})
+    with pytest.raises(ValueError, match=r"sam2\.discovery\.min_area: expected an integer"):
+        Sam2TrackerConfig.from_dict({"discovery": {"min_area": "big"}})
+    micro = Sam2TrackerConfig.from_dict({"model": {"micro": True, "overrides": ["++x=1"]}, "max_lost_sec": 1})
+    assert micro.model.size == "t" and micro.model.overrides[-1] == "++x=1" and micro.max_lost_sec == 1.0
 
 
 def test_factory_builds_from_a_dict_and_warm_up_leaves_no_trace() -> None:

@@ -7,15 +7,16 @@ max_objects: 16
 max_lost_sec: 2.0
 discovery: {tau_detection: 0.1, tau_match: 0.5, min_uncovered: 0.5, min_area: 16}
 ```
-Unknown keys are errors that name the key.
+Unknown keys and mistyped values are errors that name the key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
+from vsgg_ros.config import from_dict
 from vsgg_ros.tracking.discovery import DiscoveryConfig
 from vsgg_ros.tracking.sam2_model import MICRO_OVERRIDES, Sam2ModelConfig
 
@@ -73,27 +74,11 @@ class Sam2TrackerConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Sam2TrackerConfig:
+        """Through the project's config loader (unknown keys and mistyped values named as ``sam2.…``);
+        ``model.micro: true`` is shorthand for the tiny CPU test model."""
         data = dict(data or {})
-        model = _model_from_dict(data.pop("model", None))
-        discovery = DiscoveryConfig(**_checked(data.pop("discovery", None) or {}, DiscoveryConfig, "discovery"))
-        scalars = _checked(data, cls, "", exclude=frozenset({"model", "discovery"}))
-        return cls(model=model, discovery=discovery, **scalars)
-
-
-def _model_from_dict(data: Mapping[str, Any] | None) -> Sam2ModelConfig:
-    data = dict(data or {})
-    micro = bool(data.pop("micro", False))
-    kwargs = _checked(data, Sam2ModelConfig, "model")
-    if micro:
-        kwargs.setdefault("size", "t")
-        kwargs["overrides"] = (*MICRO_OVERRIDES, *kwargs.get("overrides", ()))
-    return Sam2ModelConfig(**kwargs)
-
-
-def _checked(data: Mapping[str, Any], cls: type, section: str, exclude: frozenset[str] = frozenset()) -> dict:
-    known = {f.name for f in fields(cls)} - set(exclude)
-    unknown = sorted(set(data) - known)
-    if unknown:
-        where = f"sam2.{section}" if section else "sam2"
-        raise ValueError(f"unknown {where} config key(s) {unknown}; known: {sorted(known)}")
-    return dict(data)
+        model = dict(data.pop("model", None) or {})
+        if model.pop("micro", False):
+            model.setdefault("size", "t")
+            model["overrides"] = [*MICRO_OVERRIDES, *model.get("overrides", ())]
+        return from_dict(cls, {**data, "model": model}, "sam2")
