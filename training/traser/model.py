@@ -40,7 +40,9 @@ class ResamplerConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ResamplerConfig:
-        return cls(**data)
+        from vsgg_ros.config import from_dict
+
+        return from_dict(cls, dict(data), "resampler")
 
 
 def sinusoid(t: torch.Tensor, dim: int) -> torch.Tensor:
