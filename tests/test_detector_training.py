@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 from vsgg_training.detector.data import BoxSet, centernet_targets, load_boxset, save_boxset
+from vsgg_training.detector.loss import box_giou, cell_boxes, detection_loss, giou_loss
 from vsgg_training.detector.model import STRIDE, EndToEnd
 from vsgg_training.detector.train import sampling_weights
 
@@ -90,3 +91,48 @@ def test_rendered_frames_round_trip_through_the_cache(tmp_path: Path) -> None:
     assert key == "worlds-a"
     np.testing.assert_array_equal(loaded.images, data.images)
     assert [b.tolist() for b in loaded.boxes] == [b.tolist() for b in boxes]
+
+
+def test_giou_loss_hand_cases() -> None:
+    # (0,0,2,2) vs (1,1,3,3): intersection 1, union 7, hull 9 -> GIoU 1/7 - 2/9
+    pred = torch.tensor([[0.0, 0, 2, 2], [0, 0, 2, 2], [0, 0, 1, 1]])
+    target = torch.tensor([[1.0, 1, 3, 3], [0, 0, 2, 2], [2, 0, 3, 1]])
+    # identical -> 0; disjoint unit boxes one apart: IoU 0, union 2, hull 3 -> 1 + 1/3
+    np.testing.assert_allclose(giou_loss(pred, target).numpy(), [1 - (1 / 7 - 2 / 9), 0.0, 4 / 3], rtol=1e-6)
+
+
+def test_cell_boxes_decode_log_size_and_offset() -> None:
+    boxes = cell_boxes(torch.tensor([[math.log(4), math.log(2)]]), torch.tensor([[0.5, -0.25]]))
+    np.testing.assert_allclose(boxes.numpy(), [[-1.5, -1.25, 2.5, 0.75]], rtol=1e-6)
+
+
+def test_giou_term_is_zero_on_perfect_boxes_and_weighted_by_the_mask() -> None:
+    t_size = torch.zeros(1, 2, 2, 2)  # 1 x 1 cells everywhere
+    t_offset = torch.zeros(1, 2, 2, 2)
+    mask = torch.tensor([[[1.0, 0.0], [3.0, 0.0]]])
+    assert float(box_giou(t_size, t_offset, t_size, t_offset, mask)) == 0.0
+    # cell (1, 0) predicts its unit box two cells right (a one-cell gap): loss 4/3 there, weight 3 of 4
+    offset = t_offset.clone()
+    offset[0, 0, 1, 0] = 2.0
+    assert math.isclose(float(box_giou(t_size, offset, t_size, t_offset, mask)), 0.75 * 4 / 3, rel_tol=1e-6)
+    # unsupervised cells never count, however wrong
+    offset[0, 0, 0, 1] = 50.0
+    assert math.isclose(float(box_giou(t_size, offset, t_size, t_offset, mask)), 0.75 * 4 / 3, rel_tol=1e-6)
+    logits = torch.full((1, 1, 2, 2), -5.0)
+    targets = (torch.zeros(1, 1, 2, 2), t_size, t_offset, mask)
+    _, without = detection_loss((logits, t_size, offset), targets)
+    total, parts = detection_loss((logits, t_size, offset), targets, giou_weight=5.0)
+    assert "giou" not in without and math.isclose(parts["giou"], 1.0, rel_tol=1e-6)
+    expected = parts["heat"] + 2.0 * parts["size"] + parts["offset"] + 5.0 * parts["giou"]
+    assert math.isclose(float(total), expected, rel_tol=1e-5)
+
+
+def test_balanced_regression_weights_sum_to_log_area_per_object() -> None:
+    # a person-sized box (8 x 25 cells) and a phone-sized one (2 x 2 cells) far apart
+    boxes = np.array([[100, 20, 132, 120, 0], [8, 8, 16, 16, 1]], np.float32)
+    _, _, _, plain = centernet_targets(boxes, 2, 240, 320, STRIDE, radius=1, region=0.5)
+    _, _, _, balanced = centernet_targets(boxes, 2, 240, 320, STRIDE, radius=1, region=0.5, balance=True)
+    assert plain[:10, :10].sum() == 9 and plain[10:, 20:].sum() > 20  # unbalanced: the big box dominates
+    assert math.isclose(balanced[:10, :10].sum(), math.log1p(4), rel_tol=1e-5)
+    assert math.isclose(balanced[10:, 20:].sum(), math.log1p(8 * 25), rel_tol=1e-5)
+    assert ((balanced > 0) == (plain > 0)).all()

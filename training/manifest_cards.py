@@ -85,7 +85,7 @@ CARDS: dict[str, CardFacts] = {
         ),
     ),
     "detector-synth": CardFacts(
-        data="SynthRoom worlds (seed, difficulty) (1, 0.3), (2, 0.5), (3, 0.8); 40 videos x 30 frames, every 2nd",
+        data="SynthRoom worlds (seed, difficulty) (1, 0.3), (2, 0.5), (3, 0.8); 100 videos x 30 frames, every 2nd",
         metrics=(Metric("mAP@0.5", _DET, r"mAP@0\.5 = " + _NUM),),
     ),
     # TraSeR's resampler maps trajectory tokens to latents: no label outputs, so no vocabulary to match.

@@ -194,36 +194,34 @@ def _sage(models: Path) -> list[Step]:
 
 
 def _detector(models: Path) -> list[Step]:
-    """The card's four chained runs (each starts from the previous weights), then the build."""
-    wide = {"regress_radius": 1, "regress_region": 0.5, "small_boost": 1.0}
+    """The card's two chained runs (the second starts from the first's weights), then the build."""
+    shared = {
+        "threads": 1,
+        "videos_per_world": 100,
+        "regress_radius": 1,
+        "regress_region": 0.5,
+        "small_boost": 1.0,
+        "giou_weight": 5.0,
+        "balance": True,
+    }
+    shared_flags = (
+        "--threads 1 --videos-per-world 100 --regress-radius 1 --regress-region 0.5 --small-boost 1.0 "
+        "--giou-weight 5 --balance"
+    )
     runs = [
-        ("train", {"regress_radius": 0, "size_weight": 1.0}, ""),
-        ("finetune", {"steps": 500, "lr": 1e-3, "seed": 1}, "--steps 500 --lr 1e-3 --seed 1"),
-        (
-            "wide",
-            {"steps": 900, "lr": 1e-3, "seed": 2, **wide},
-            "--steps 900 --lr 1e-3 --seed 2 --regress-radius 1 --regress-region 0.5 --small-boost 1.0",
-        ),
-        (
-            "more-videos",
-            {"steps": 400, "lr": 5e-4, "seed": 3, "videos_per_world": 100, **wide},
-            "--steps 400 --lr 5e-4 --seed 3 --videos-per-world 100 --regress-radius 1 --regress-region 0.5 "
-            "--small-boost 1.0",
-        ),
+        ("train", {"steps": 2200, "lr": 2e-3, "seed": 0, **shared}, "--steps 2200 --lr 2e-3 --seed 0"),
+        ("finetune", {"steps": 1600, "lr": 1e-3, "seed": 1, **shared}, "--steps 1600 --lr 1e-3 --seed 1"),
     ]
     code = ("vsgg_training.detector", *SYNTH, "vsgg_ros.detection")
     steps: list[Step] = []
-    commands = ["python -m vsgg_training train --head detector --out {root}/work/detector/train --regress-radius 0 "
-                "--size-weight 1"]  # fmt: skip
+    commands: list[str] = []
     previous: str | None = None
     for name, cfg, flags in runs:
         needs = () if previous is None else (f"detector/{previous}",)
         steps.append(Step(f"detector/{name}", "detector", _detector_train, {"train": cfg}, needs, code))
-        if previous is not None:
-            commands.append(
-                f"python -m vsgg_training train --head detector --out {{root}}/work/detector/{name} "
-                f"--init {{root}}/work/detector/{previous}/detector.pt {flags}"
-            )
+        init = "" if previous is None else f"--init {{root}}/work/detector/{previous}/detector.pt "
+        out = f"--out {{root}}/work/detector/{name}"
+        commands.append(f"python -m vsgg_training train --head detector {out} {init}{flags} {shared_flags}")
         previous = name
     build = Step(
         "detector/build",

@@ -162,11 +162,13 @@ def _stage_line(k: int, meta: dict[str, Any]) -> str:
     cfg = meta["config"]
     radius, size_weight = cfg["regress_radius"], cfg["size_weight"]
     region, boost = cfg.get("regress_region", 0.0), cfg.get("small_boost", 0.0)
+    giou, balance = cfg.get("giou_weight", 0.0), cfg.get("balance", False)
     return (
         f"{k}. {cfg['videos_per_world']} videos per world, {meta.get('steps_done', cfg['steps'])} steps, "
         f"batch {cfg['batch']}, AdamW lr {cfg['lr']} one-cycle, "
         f"seed {cfg['seed']}, box regression radius {radius}, regression region {region}, "
-        f"size-loss weight {size_weight}, small-object boost {boost}; "
+        f"size-loss weight {size_weight}, small-object boost {boost}, GIoU weight {giou}, "
+        f"per-object balance {'on' if balance else 'off'}, {cfg['threads']} torch thread(s); "
         f"wall time {meta['wall_s']:.0f} s (rendering included)"
     )
 
@@ -182,13 +184,14 @@ def card(meta: dict[str, Any], result: dict[str, Any], commands: list[str], expo
         for label, ap in sorted(result["ap50"].items(), key=lambda kv: -result["gt_counts"][kv[0]])
     )
     baseline = (
-        f" The previous model (first two training runs only, no NMS) scored mAP@0.5 {result['baseline_map50']:.3f}"
+        f" The previous model (the `--baseline` folder) scored mAP@0.5 {result['baseline_map50']:.3f}"
         " on the same frames."
         if result.get("baseline_map50") is not None
         else ""
     )
     worlds = ", ".join(f"seed {s} (difficulty {d})" for s, d in meta["train_worlds"])
     runs = "\n".join(_stage_line(k + 1, m) for k, m in enumerate(stages))
+    chained = " (each starts from the previous run's weights)" if len(stages) > 1 else " (from scratch)"
     total_s = sum(m["wall_s"] for m in stages)
     shell = "\n".join(commands)
     machine = platform.processor() or platform.machine()
@@ -207,9 +210,12 @@ downloaded weights. Classes are the 36 Action Genome objects (label map `identit
   the decode after it is exact integer logic, whose top-k order among near-equal low scores may
   legitimately differ between backends.
 - **Training data**: N videos (per run, below) x {cfg["frames_per_video"]} frames (every
-  {cfg["every"]}nd frame) from each of {worlds}; horizontal flips; {cfg["threads"]} CPU threads
-  on a shared, heavily loaded 2-core machine.
-- **Training runs** (each starts from the previous run's weights):
+  {cfg["every"]}nd frame) from each of {worlds}; horizontal flips; on a shared 2-core machine
+  (other trainings running beside it).
+- **Loss**: CenterNet focal loss on the heat-map, L1 on log size and offset, plus (where the GIoU weight
+  is > 0) GIoU on the box decoded at every supervised cell; with per-object balance each object's
+  regression weights sum to log(1 + its area in cells) instead of one per cell.
+- **Training runs**{chained}:
 {runs}
   Total wall time {total_s:.0f} s.
 - **Export**: torch.onnx dynamo, opset 18, {export_s:.0f} s.

@@ -62,6 +62,7 @@ def centernet_targets(
     stride: int,
     radius: int = 1,
     region: float = 0.0,
+    balance: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Heat-map [C, h, w], log-size [2, h, w], offset [2, h, w] and regression weights [h, w] for one image.
 
@@ -74,15 +75,20 @@ def centernet_targets(
     by the Gaussian there. A tall object's heat-map is a plateau along its long side, so its peak may
     land several cells from the centre; trained there, the offset still points back at the true centre.
     Larger objects are painted first, so where regions overlap the smaller object wins.
+
+    ``balance`` rescales each object's weights to sum to log(1 + area in cells) (TTFNet): otherwise a
+    person's region holds dozens of cells and outweighs a phone's nine, although both count once in AP.
     """
     h, w = height // stride, width // stride
     heat = np.zeros((num_classes, h, w), np.float32)
     log_size = np.zeros((2, h, w), np.float32)
     offset = np.zeros((2, h, w), np.float32)
     mask = np.zeros((h, w), np.float32)
+    owner = np.full((h, w), -1, np.int64)
+    totals: list[float] = []
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     order = np.argsort(-(boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))
-    for x1, y1, x2, y2, cls in boxes[order]:
+    for k, (x1, y1, x2, y2, cls) in enumerate(boxes[order]):
         bw, bh = max(x2 - x1, 1.0) / stride, max(y2 - y1, 1.0) / stride
         cx, cy = (x1 + x2) / 2 / stride, (y1 + y2) / 2 / stride
         ix, iy = min(int(cx), w - 1), min(int(cy), h - 1)
@@ -99,4 +105,12 @@ def centernet_targets(
         offset[1, y0:y1c, x0:x1c] = cy - ys[y0:y1c, x0:x1c]
         near = (np.abs(xs[y0:y1c, x0:x1c] - ix) <= radius) & (np.abs(ys[y0:y1c, x0:x1c] - iy) <= radius)
         mask[y0:y1c, x0:x1c] = np.where(near, 1.0, blob[y0:y1c, x0:x1c])
+        owner[y0:y1c, x0:x1c] = k
+        totals.append(float(np.log1p(bw * bh)))
+    if balance:
+        for k, total in enumerate(totals):
+            cells = owner == k
+            weight = mask[cells].sum()
+            if weight > 0:
+                mask[cells] *= total / weight
     return heat, log_size, offset, mask

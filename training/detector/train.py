@@ -42,6 +42,8 @@ class TrainConfig:
     regress_region: float = 0.0
     size_weight: float = 2.0
     small_boost: float = 0.0
+    giou_weight: float = 0.0
+    balance: bool = False
 
 
 def training_set(cfg: TrainConfig, cache: Path | None = None) -> BoxSet:
@@ -80,6 +82,7 @@ def batch_tensors(
     num_classes: int,
     radius: int = 1,
     region: float = 0.0,
+    balance: bool = False,
 ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
     """Images in [0, 1] NCHW with random horizontal flips, and their CenterNet targets."""
     images, targets = [], []
@@ -90,7 +93,7 @@ def batch_tensors(
             image = image[:, ::-1]
             boxes[:, [0, 2]] = width - boxes[:, [2, 0]]
         images.append(np.ascontiguousarray(image))
-        targets.append(centernet_targets(boxes, num_classes, height, width, STRIDE, radius, region))
+        targets.append(centernet_targets(boxes, num_classes, height, width, STRIDE, radius, region, balance))
     x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float().div_(255.0)
     return x, tuple(torch.from_numpy(np.stack(t)) for t in zip(*targets, strict=True))
 
@@ -116,8 +119,8 @@ def train(cfg: TrainConfig, out: Path, init: Path | None = None, cache: Path | N
     net.train()
     for step in range(cfg.steps):
         index = rng.choice(len(data.boxes), cfg.batch, p=probabilities)
-        x, targets = batch_tensors(data, index, rng, num_classes, cfg.regress_radius, cfg.regress_region)
-        loss, parts = detection_loss(net(x), targets, cfg.size_weight)
+        x, targets = batch_tensors(data, index, rng, num_classes, cfg.regress_radius, cfg.regress_region, cfg.balance)
+        loss, parts = detection_loss(net(x), targets, cfg.size_weight, cfg.giou_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -170,6 +173,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--regress-region", type=float, default=TrainConfig.regress_region)
     parser.add_argument("--size-weight", type=float, default=TrainConfig.size_weight)
     parser.add_argument("--small-boost", type=float, default=TrainConfig.small_boost)
+    parser.add_argument("--giou-weight", type=float, default=TrainConfig.giou_weight, help="0 = no GIoU term")
+    parser.add_argument("--balance", action="store_true", help="per-object regression weights log(1 + area) (TTFNet)")
+    parser.add_argument("--threads", type=int, default=TrainConfig.threads)
     parser.add_argument("--cache", type=Path, help="npz of rendered training frames, written on first use")
     parser.add_argument("--init", type=Path, help="continue from this checkpoint (weights only; new schedule)")
     args = parser.parse_args(argv)
@@ -183,6 +189,9 @@ def main(argv: list[str] | None = None) -> None:
         regress_region=args.regress_region,
         size_weight=args.size_weight,
         small_boost=args.small_boost,
+        giou_weight=args.giou_weight,
+        balance=args.balance,
+        threads=args.threads,
     )
     train(cfg, args.out, args.init, args.cache)
 
