@@ -66,7 +66,7 @@ def test_streaming_matches_whole_clip_forward() -> None:
     with torch.no_grad():
         feats = torch.cat([model.backbone(torch.from_numpy(f.image[None])) for f, _ in clip])
     objects = [FrameObjects.from_graph(g) for _, g in clip]
-    _, dists = predict_video(model, feats, objects, "clip")
+    _, dists = predict_video(model, feats, objects, "clip", np.stack([f.image for f, _ in clip]))
     head = PalsPredictor(FOLDER)
     for f, (frame, graph) in enumerate(clip):
         pred = head.predict(frame, _tracks(graph))

@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--mask-size", type=int, default=ModelConfig.mask_size, help="union box-mask side (STTran: 27)")
     t.add_argument("--dropout", type=float, default=ModelConfig.dropout, help="dropout on R0 and in the FFNs")
     t.add_argument("--window", type=int, default=ModelConfig.window, help="frames the temporal attention sees")
+    t.add_argument("--head-crop", type=int, default=ModelConfig.head_crop,
+                   help="side of the subject's full-resolution head crop (0 = off)")  # fmt: skip
     t.add_argument("--backbone", type=Path, default=None, help="frozen backbone: loaded if present, else trained+saved")
     e = sub.add_parser("export", help="export a run to ONNX (+FP16) + io_spec + parity")
     e.add_argument("--run", type=Path, required=True, help="training run folder (holds model.pt)")
@@ -90,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         frames=args.frames, epochs=args.epochs, lr=args.lr, difficulty=args.difficulty,
         group_weights=tuple(args.group_weights), backbone_epochs=args.backbone_epochs,
         backbone_relation=args.backbone_relation,
-        model=ModelConfig(roi=args.roi, mask_size=args.mask_size, window=args.window, dropout=args.dropout),
+        model=ModelConfig(roi=args.roi, mask_size=args.mask_size, window=args.window, dropout=args.dropout,
+                          head_crop=args.head_crop),
     )  # fmt: skip
     report = train(cfg, args.out, resume=args.resume, backbone=args.backbone)
     print(json.dumps({k: report[k] for k in ("train_seconds", "eval", "val") if k in report}, indent=2))

@@ -32,6 +32,7 @@ class ModelConfig:
     temporal_layers: int = 1
     dropout: float = 0.0  # on R0 and inside the attention blocks' FFN (training only)
     window: int = 4  # frames the temporal attention sees: the current one + window - 1 carried
+    head_crop: int = 0  # > 0: side of a full-resolution crop of each person's head (attention cue); 0 = off
     use_pals: bool = True
     use_pam: bool = True
 

@@ -27,15 +27,21 @@ def pair_scores(out: dict[str, Tensor], use_pals: bool) -> tuple[np.ndarray, np.
 
 
 @torch.no_grad()
-def predict_video(model: PalsRelationModel, feats: Tensor, objects: list[FrameObjects], video_id: str
-                  ) -> tuple[list[SceneGraph], dict[tuple[str, int], dict[tuple[int, int], np.ndarray]]]:  # fmt: skip
+def predict_video(
+    model: PalsRelationModel,
+    feats: Tensor,
+    objects: list[FrameObjects],
+    video_id: str,
+    images: np.ndarray | None = None,
+) -> tuple[list[SceneGraph], dict[tuple[str, int], dict[tuple[int, int], np.ndarray]]]:
     from vsgg_training.pals.train import forward_clip
 
     pairs = [o.pairs() for o in objects]
     keep = [f for f, p in enumerate(pairs) if len(p)]
     dists: dict[tuple[str, int], dict[tuple[int, int], np.ndarray]] = {}
     if keep:
-        out, _, offsets = forward_clip(model, feats[keep], [objects[f] for f in keep], [pairs[f] for f in keep])
+        frames = images[keep] if images is not None and len(images) else None
+        out, _, offsets = forward_clip(model, feats[keep], [objects[f] for f in keep], [pairs[f] for f in keep], frames)
         scores, _ = pair_scores(out, model.cfg.use_pals)
         for n, f in enumerate(keep):
             o = objects[f]
@@ -60,7 +66,7 @@ def evaluate_model(model: PalsRelationModel, videos: list[VideoData], feats: dic
     for mode, source in (("predcls", "gt_objects"), ("sgdet", "detections")):
         preds, dists = [], {}
         for v in videos:
-            graphs, d = predict_video(model, feats[v.video_id], getattr(v, source), v.video_id)
+            graphs, d = predict_video(model, feats[v.video_id], getattr(v, source), v.video_id, v.images)
             preds.append(graphs)
             dists.update(d)
         for constraint in ("with", "no"):
@@ -79,7 +85,7 @@ def group_accuracy(model: PalsRelationModel, videos: list[VideoData], feats: dic
     hits = {"attention": 0, "spatial": 0, "contacting": 0}
     n_pairs, auc_num, auc_den = 0, 0.0, 0
     for v in videos:
-        _, dists = predict_video(model, feats[v.video_id], v.gt_objects, v.video_id)
+        _, dists = predict_video(model, feats[v.video_id], v.gt_objects, v.video_id, v.images)
         for (_, f), scores in dists.items():
             pos, neg = [], []
             for (s, o), vec in scores.items():

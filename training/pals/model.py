@@ -46,8 +46,44 @@ class TinyBackbone(nn.Module):
         )
 
     def forward(self, image: Tensor) -> Tensor:
-        x = image.permute(0, 3, 1, 2).to(torch.float32) * (1.0 / 255.0) - 0.5
-        return self.body(x)
+        return self.body(to_unit(image))
+
+
+HEAD_CY, HEAD_HALF = 0.085, 0.12  # SynthRoom person boxes: head centre 0.085 h below the top, radius 0.062 h
+
+
+def to_unit(image: Tensor) -> Tensor:
+    """uint8 NHWC RGB -> float NCHW in [-0.5, 0.5] (what the backbone and the head crop read)."""
+    return image.permute(0, 3, 1, 2).to(torch.float32) * (1.0 / 255.0) - 0.5
+
+
+def head_boxes(rois: Tensor) -> Tensor:
+    """[N, 5] (image index, person box) -> the square around where the head sits (centred, near the top),
+    with margin for a detector's jitter; its side scales with the box height."""
+    x0, y0, x1, y1 = rois[:, 1], rois[:, 2], rois[:, 3], rois[:, 4]
+    h = (y1 - y0).clamp(min=1.0)
+    cx, cy, half = (x0 + x1) * 0.5, y0 + HEAD_CY * h, HEAD_HALF * h
+    return torch.stack([rois[:, 0], cx - half, cy - half, cx + half, cy + half], dim=1)
+
+
+class HeadEncoder(nn.Module):
+    """Small CNN over a full-resolution head crop: the face disc and eyes that decide attention are a few
+    pixels wide, below one cell of the stride-8 trunk. Trained with the relation loss (no BatchNorm)."""
+
+    def __init__(self, side: int, out: int = 64) -> None:
+        super().__init__()
+        self.side = side
+        self.body = nn.Sequential(
+            nn.Conv2d(3, 16, 3, 1, 1), nn.ReLU(), nn.Conv2d(16, 32, 3, 2, 1), nn.ReLU(),
+            nn.Conv2d(32, 32, 3, 2, 1), nn.ReLU(),
+        )  # fmt: skip
+        cells = (side + 3) // 4
+        self.proj = nn.Sequential(nn.Linear(32 * cells * cells, out), nn.ReLU())
+
+    def forward(self, image: Tensor, rois: Tensor) -> Tensor:
+        """``image`` float NCHW (``to_unit``); ``rois`` [N, 5] person boxes -> [N, out]."""
+        crops = roi_align(image, head_boxes(rois), (self.side, self.side), 1.0, 2, True)
+        return self.proj(self.body(crops).flatten(1))
 
 
 def box_geometry(sub: Tensor, obj: Tensor) -> Tensor:
@@ -100,14 +136,28 @@ class PairEncoder(nn.Module):
         self.union_proj = nn.Sequential(nn.Linear(roi_dim + 2 * cfg.mask_size**2, cfg.d_model), nn.ReLU())
         self.embed = nn.Embedding(NUM_CLASSES, 32)
         self.geo = nn.Sequential(nn.Linear(GEOMETRY, 32), nn.ReLU())
+        self.head = HeadEncoder(cfg.head_crop) if cfg.head_crop > 0 else None
+        head_dim = 64 if self.head is not None else 0
         self.fuse = nn.Sequential(
-            nn.Linear(3 * cfg.d_model + 2 * 32 + 32, cfg.d_model), nn.ReLU(), nn.LayerNorm(cfg.d_model)
+            nn.Linear(3 * cfg.d_model + 2 * 32 + 32 + head_dim, cfg.d_model), nn.ReLU(), nn.LayerNorm(cfg.d_model)
         )
         if cfg.dropout > 0:  # only when asked: a p = 0 module would still draw from the RNG in training
             self.fuse.append(nn.Dropout(cfg.dropout))
 
-    def forward(self, feat: Tensor, rois: Tensor, labels: Tensor, pairs: Tensor, pair_rois: Tensor) -> Tensor:
-        """``rois``: [N, 5] (image index, box) per object; ``pair_rois``: [P, 5] (image index, union box)."""
+    def forward(
+        self,
+        feat: Tensor,
+        rois: Tensor,
+        labels: Tensor,
+        pairs: Tensor,
+        pair_rois: Tensor,
+        image: Tensor | None = None,
+        subjects: tuple[Tensor, Tensor] | None = None,
+    ) -> Tensor:
+        """``rois``: [N, 5] (image index, box) per object; ``pair_rois``: [P, 5] (image index, union box);
+        ``image``: the frames as float NCHW (``to_unit``), needed only with a head crop. ``subjects``
+        (distinct subject object indices, each pair's row among them) lets training crop each person once
+        instead of once per pair; the exported graph crops per pair (no Unique operator)."""
         scale = 1.0 / STRIDE
         obj = self.obj_proj(roi_align(feat, rois, (self.roi, self.roi), scale, 2, True).flatten(1))
         sub_box, obj_box = rois[pairs[:, 0], 1:], rois[pairs[:, 1], 1:]
@@ -115,6 +165,13 @@ class PairEncoder(nn.Module):
         union = self.union_proj(torch.cat([union, union_masks(sub_box, obj_box, self.mask_size).flatten(1)], 1))
         cls = self.embed(labels)
         parts = [obj[pairs[:, 0]], obj[pairs[:, 1]], union, cls[pairs[:, 0]], cls[pairs[:, 1]]]
+        if self.head is not None:
+            if image is None:
+                raise ValueError("a head-crop model needs the image")
+            if subjects is None:
+                parts.append(self.head(image, rois[pairs[:, 0]]))
+            else:
+                parts.append(self.head(image, rois[subjects[0]])[subjects[1]])
         return self.fuse(torch.cat([*parts, self.geo(box_geometry(sub_box, obj_box))], 1))
 
 
@@ -195,8 +252,17 @@ class PalsRelationModel(nn.Module):
         self.contacting_head = nn.Linear(cfg.d_model, NUM_CONTACTING)
         self.pa_head = nn.Sequential(nn.Linear(dp, dp), nn.ReLU(), nn.Linear(dp, 1))
 
-    def init_pairs(self, feat: Tensor, rois: Tensor, labels: Tensor, pairs: Tensor) -> tuple[Tensor, Tensor]:
-        r0 = self.encoder(feat, rois, labels, pairs, union_rois(rois, pairs))
+    def init_pairs(
+        self,
+        feat: Tensor,
+        rois: Tensor,
+        labels: Tensor,
+        pairs: Tensor,
+        image: Tensor | None = None,
+        subjects: tuple[Tensor, Tensor] | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        """``image`` (float NCHW, ``to_unit``) and ``subjects`` are read only by the head crop."""
+        r0 = self.encoder(feat, rois, labels, pairs, union_rois(rois, pairs), image, subjects)
         return r0, self.p_init(r0)
 
     def spatial_step(self, r: Tensor, p: Tensor, key_mask: Tensor | None) -> tuple[Tensor, Tensor]:
@@ -252,9 +318,10 @@ class PalsStreamingGraph(nn.Module):
         past_valid: Tensor,
     ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
         m = self.model
-        feat = m.backbone(image)
+        unit = to_unit(image)
+        feat = m.backbone.body(unit)
         rois = torch.cat([torch.zeros_like(boxes[:, :1]), boxes], dim=1)
-        r, p = m.init_pairs(feat, rois, labels, pairs)
+        r, p = m.init_pairs(feat, rois, labels, pairs, unit if m.cfg.head_crop > 0 else None)
         r, p = m.spatial_step(r.unsqueeze(0), p.unsqueeze(0), None)
         r, p = r.squeeze(0), p.squeeze(0)
         rt, pt = m.temporal_step(r, p, past_r, past_p, past_valid)

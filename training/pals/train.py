@@ -26,7 +26,7 @@ from vsgg_training.pals.data import (
     weak_targets,
 )
 from vsgg_training.pals.losses import balanced_pa_loss, pam_ranking_loss, relation_loss
-from vsgg_training.pals.model import GEOMETRY, NEG, STRIDE, PalsRelationModel, box_geometry
+from vsgg_training.pals.model import GEOMETRY, NEG, STRIDE, PalsRelationModel, box_geometry, to_unit
 from vsgg_training.pals.ram import GeometricGrounding
 
 from vsgg_ros.synth import world_specs
@@ -148,10 +148,15 @@ def history(objects: list[FrameObjects], pairs: list[np.ndarray], window: int) -
 
 
 def forward_clip(
-    model: PalsRelationModel, feats: Tensor, objects: list[FrameObjects], pairs: list[np.ndarray]
+    model: PalsRelationModel,
+    feats: Tensor,
+    objects: list[FrameObjects],
+    pairs: list[np.ndarray],
+    images: np.ndarray | None = None,
 ) -> tuple[dict[str, Tensor], Tensor, np.ndarray]:
     """Every frame of a clip at once, with the same causal semantics as the streaming graph.
 
+    ``images`` (uint8 [F, H, W, 3], the same frames as ``feats``) only for a head-crop model.
     Returns raw head outputs for all pairs (frames concatenated), the final P, and per-frame offsets."""
     counts = [len(p) for p in pairs]
     offsets = np.cumsum([0, *counts])
@@ -159,11 +164,18 @@ def forward_clip(
     rois = np.concatenate([np.concatenate([np.full((len(o.labels), 1), f), o.boxes], 1) for f, o in enumerate(objects)])
     labels = np.concatenate([o.labels for o in objects])
     gpairs = np.concatenate([p + obj_off[f] for f, p in enumerate(pairs)]).astype(np.int64)
+    image, subjects = None, None
+    if model.cfg.head_crop > 0 and images is not None:
+        image = to_unit(torch.from_numpy(images))
+        uniq, inverse = np.unique(gpairs[:, 0], return_inverse=True)
+        subjects = (torch.from_numpy(uniq), torch.from_numpy(inverse.reshape(-1)))
     r0, p0 = model.init_pairs(
         feats.to(torch.float32),
         torch.from_numpy(rois.astype(np.float32)),
         torch.from_numpy(labels),
         torch.from_numpy(gpairs),
+        image,
+        subjects,
     )
     n_frames, pmax = len(pairs), max(counts)
     frame_of = np.repeat(np.arange(n_frames), counts)
@@ -251,8 +263,9 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, backbone: Path | No
             backbone.parent.mkdir(parents=True, exist_ok=True)
             torch.save(model.backbone.state_dict(), backbone)
     feats = cache_features(model, train_videos + test_videos + val_videos)
-    for v in train_videos:
-        v.images = v.images[:0]
+    if cfg.model.head_crop == 0:  # the head crop reads the frames while training
+        for v in train_videos:
+            v.images = v.images[:0]
     views = [truth_view(v) for v in train_videos] if cfg.truth_pairs > 0 and cfg.supervision == "full" else []
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -323,7 +336,10 @@ def _forward_video(
 ) -> tuple[dict[str, Tensor], Tensor, np.ndarray]:
     """Frames without pairs are skipped: they give the temporal window nothing to attend to."""
     keep = [f for f, t in enumerate(video.targets) if len(t.pairs)]
-    return forward_clip(model, feats[keep], [video.detections[f] for f in keep], [video.targets[f].pairs for f in keep])
+    images = video.images[keep] if len(video.images) else None
+    return forward_clip(
+        model, feats[keep], [video.detections[f] for f in keep], [video.targets[f].pairs for f in keep], images
+    )
 
 
 def _label_stats(videos: list[VideoData]) -> dict[str, int]:

@@ -41,8 +41,15 @@ def _inputs(objects: int, spec: dict[str, Any], seed: int = 0) -> dict[str, np.n
     }
 
 
-def run_head_bench(head: str, objects: int = 20, rounds: int = 30) -> dict[str, Any]:
-    """Median per-frame latency (ms) of ONNX Runtime CPU vs torch eager at ``objects`` tracks."""
+def run_head_bench(head: str, objects: int = 20, rounds: int = 200, warmup: int = 20) -> dict[str, Any]:
+    """Median per-frame latency (ms) of ONNX Runtime CPU vs torch eager at ``objects`` tracks.
+
+    Fairness: one intra-op thread each (torch's count restored after), ``warmup`` untimed calls each,
+    rounds interleaved with the order swapped every round (neither always runs on a cache the other
+    just warmed), the garbage collector off while timing. ``speedup`` is the ratio of the medians;
+    ``speedup_paired`` the median of per-round ratios, which load drifting between rounds cancels from.
+    """
+    import gc
     import json
 
     if head not in HEADS:
@@ -60,11 +67,13 @@ def run_head_bench(head: str, objects: int = 20, rounds: int = 30) -> dict[str, 
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
     session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
     graph = PalsStreamingGraph(load_model(folder / "model.pt")).eval()
     torch_inputs = tuple(torch.from_numpy(v) for v in inputs.values())
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    gc_was_enabled = gc.isenabled()
     try:
 
         def ort_once() -> None:
@@ -75,16 +84,23 @@ def run_head_bench(head: str, objects: int = 20, rounds: int = 30) -> dict[str, 
                 graph(*torch_inputs)
 
         times: dict[str, list[float]] = {"ort": [], "torch": []}
-        for fn in (ort_once, torch_once, ort_once, torch_once):
-            fn()
-        for _ in range(rounds):
-            for name, fn in (("ort", ort_once), ("torch", torch_once)):
+        for _ in range(warmup):
+            ort_once()
+            torch_once()
+        gc.collect()
+        gc.disable()
+        order = (("ort", ort_once), ("torch", torch_once))
+        for i in range(rounds):
+            for name, fn in order if i % 2 == 0 else order[::-1]:
                 t0 = time.perf_counter()
                 fn()
                 times[name].append((time.perf_counter() - t0) * 1e3)
     finally:
+        if gc_was_enabled:
+            gc.enable()
         torch.set_num_threads(threads)
     ort_ms, torch_ms = statistics.median(times["ort"]), statistics.median(times["torch"])
+    paired = statistics.median(t / o for o, t in zip(times["ort"], times["torch"], strict=True))
     return {
         "head": head,
         "objects": objects,
@@ -93,9 +109,11 @@ def run_head_bench(head: str, objects: int = 20, rounds: int = 30) -> dict[str, 
         "image_size": spec["image_size"],
         "threads": 1,
         "rounds": rounds,
+        "warmup": warmup,
         "ort_cpu_ms": round(ort_ms, 3),
         "torch_eager_ms": round(torch_ms, 3),
         "speedup": round(torch_ms / ort_ms, 2),
+        "speedup_paired": round(paired, 2),
         "goal_speedup": GOAL_SPEEDUP,
         "meets_goal": torch_ms / ort_ms >= GOAL_SPEEDUP,
     }
