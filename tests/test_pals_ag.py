@@ -59,3 +59,46 @@ def test_bounds_and_missing_inputs_are_named(ag_world, tmp_path: Path) -> None:
     (broken / "annotations").symlink_to(root / "annotations")
     with pytest.raises(FileNotFoundError, match=r"frame .*000000\.png is missing"):
         load_ag_videos(broken, "train", detector_seed=0)
+
+
+def test_frames_of_another_size_are_resized_with_their_boxes() -> None:
+    from vsgg_training.pals.ag import fit
+
+    from vsgg_ros.graph import ObjectNode, SceneGraph
+
+    graph = SceneGraph(0, 0, objects=[ObjectNode(1, "person", (64.0, 48.0, 320.0, 480.0))])
+    image = np.zeros((480, 640, 3), np.uint8)
+    image[48:480, 64:320] = 255
+    small, resized = fit(image, graph, (320, 240))
+    assert small.shape == (240, 320, 3)
+    assert resized.objects[0].box == pytest.approx((32.0, 24.0, 160.0, 240.0))
+    assert small[30, 40].tolist() == [255, 255, 255] and small[10, 200].tolist() == [0, 0, 0]
+    assert graph.objects[0].box == (64.0, 48.0, 320.0, 480.0)  # the input graph is left alone
+    same, kept = fit(small, resized, (320, 240))
+    assert same is small and kept is resized
+
+
+def test_cli_trains_and_evaluates_on_the_action_genome_layout(tmp_path: Path) -> None:
+    import json
+
+    from vsgg_training.pals.cli import main
+
+    specs = world_specs(videos=5, frames=8, seed=3, annotation="involved")
+    write_world(tmp_path, specs, formats=("ag",))
+    test_ids = [s.video_id for s in specs if s.split == "test"]
+    assert len(test_ids) == 1  # every fifth video
+    out = tmp_path / "run"
+    base = ["train", "--data", "ag", "--root", str(tmp_path / "ag"), "--out", str(out), "--frames", "8"]
+    argv = [*base, "--videos", "3", "--val-videos", "1", "--test-videos", "1", "--epochs", "1"]
+    argv += ["--backbone-epochs", "1"]
+    assert main(argv) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["config"]["data"] == "ag"
+    for section in ("eval", "val"):
+        recall = report[section]["predcls/with"]
+        assert set(recall) >= {"10", "20", "50"} and all(0.0 <= v <= 1.0 for v in recall.values())
+    assert (out / "model.pt").is_file()
+    with pytest.raises(SystemExit, match="needs --root"):
+        main(["train", "--data", "ag", "--out", str(out)])
+    with pytest.raises(ValueError, match="leave none for --val-videos"):
+        main([*base, "--videos", "4", "--val-videos", "1"])  # the world's train split holds 4 videos

@@ -8,17 +8,21 @@ Layout (the AG download after its frame dump, or SynthRoom's ``ag`` writer)::
 Ground truth comes from :func:`vsgg_ros.eval.readers.action_genome.read_action_genome`, so training and
 evaluation read AG with the same filters. Detections are the SynthRoom recipe's simulated detector run
 on that truth (jittered, occasionally missed boxes with track ids); on a GPU, replacing it with a real
-detector's boxes is where SGDET training on AG would go next. Frames keep their native size.
+detector's boxes is where SGDET training on AG would go next. Frames are resized to ``size`` (the exported
+graph's input, 320 x 240) with every box scaled alike, as the runtime does before the head sees a frame;
+``size=None`` keeps native frames.
 
 AG videos are loaded whole into memory (frames as uint8): ``max_videos`` and ``max_frames`` bound that.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import cv2
 import numpy as np
+from vsgg_training.pals.config import IMAGE_SIZE
 from vsgg_training.pals.data import FrameObjects, VideoData
 from vsgg_training.pals.detsim import SimulatedDetector
 
@@ -39,6 +43,23 @@ def read_frame(path: Path) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
+def scaled(graph: SceneGraph, sx: float, sy: float) -> SceneGraph:
+    """The graph with every object box scaled by (``sx``, ``sy``); relations and ids unchanged."""
+    objects = [
+        dataclasses.replace(o, box=(o.box[0] * sx, o.box[1] * sy, o.box[2] * sx, o.box[3] * sy)) for o in graph.objects
+    ]
+    return dataclasses.replace(graph, objects=objects)
+
+
+def fit(image: np.ndarray, graph: SceneGraph, size: tuple[int, int] | None) -> tuple[np.ndarray, SceneGraph]:
+    """``image`` resized to ``size`` (width, height) and ``graph``'s boxes with it; unchanged when it fits."""
+    h, w = image.shape[:2]
+    if size is None or (w, h) == tuple(size):
+        return image, graph
+    resized = cv2.resize(image, tuple(size), interpolation=cv2.INTER_AREA)
+    return resized, scaled(graph, size[0] / w, size[1] / h)
+
+
 def load_ag_videos(
     root: Path | str,
     split: str,
@@ -46,6 +67,7 @@ def load_ag_videos(
     max_videos: int | None = None,
     max_frames: int | None = None,
     fps: float = 24.0,
+    size: tuple[int, int] | None = IMAGE_SIZE,
 ) -> list[VideoData]:
     """Videos of ``split`` (``train`` or ``test``) in AG's order, each with at most ``max_frames`` frames."""
     root = Path(root)
@@ -54,13 +76,13 @@ def load_ag_videos(
     detector = SimulatedDetector(detector_seed)
     out = []
     for video in read_action_genome(root, split, mode="predcls", fps=fps)[:max_videos]:
-        graphs = video.graphs[:max_frames]
-        images, dets, gts = [], [], []
-        for index, graph in enumerate(graphs):
-            image = read_frame(frame_path(root, video.video_id, graph, fps))
+        images, graphs, dets, gts = [], [], [], []
+        for index, native in enumerate(video.graphs[:max_frames]):
+            image, graph = fit(read_frame(frame_path(root, video.video_id, native, fps)), native, size)
+            graphs.append(graph)
             frame = Frame(index, graph.stamp_ns, image, source_id=video.video_id, ground_truth=graph)
             images.append(image)
             dets.append(FrameObjects.from_detections(detector.detect_tracked(frame)))
             gts.append(FrameObjects.from_graph(graph))
-        out.append(VideoData(video.video_id.removesuffix(".mp4"), np.stack(images), list(graphs), dets, gts))
+        out.append(VideoData(video.video_id.removesuffix(".mp4"), np.stack(images), graphs, dets, gts))
     return out

@@ -11,16 +11,18 @@ import json
 import sys
 from pathlib import Path
 
-from vsgg_training.pals.config import ABLATIONS, SUPERVISIONS, ModelConfig, TrainConfig
+from vsgg_training.pals.config import ABLATIONS, DATASETS, SUPERVISIONS, ModelConfig, TrainConfig
 
 from vsgg_ros.synth import ANNOTATIONS, iter_video, world_specs
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m vsgg_training ... --head pals", description="Train PALS on SynthRoom.")
+    p = argparse.ArgumentParser(prog="python -m vsgg_training ... --head pals", description="Train and export PALS.")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train (or resume) one PALS run")
-    t.add_argument("--data", choices=("synth",), default="synth", help="training data (SynthRoom, rendered in memory)")
+    t.add_argument("--data", choices=DATASETS, default="synth",
+                   help="synth: SynthRoom rendered in memory; ag: Action Genome under --root")  # fmt: skip
+    t.add_argument("--root", type=Path, help="Action Genome folder (annotations/ + frames/) for --data ag")
     t.add_argument("--supervision", choices=SUPERVISIONS, default="full")
     t.add_argument("--ablation", choices=ABLATIONS, default="full")
     t.add_argument("--annotation", choices=ANNOTATIONS, default=TrainConfig.annotation,
@@ -85,8 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from vsgg_training.pals.train import train
 
+    if args.data == "ag" and args.root is None:
+        raise SystemExit("train: --data ag needs --root <Action Genome folder>")
     cfg = TrainConfig(
-        supervision=args.supervision, ablation=args.ablation, annotation=args.annotation, seed=args.seed,
+        data=args.data, root=str(args.root or ""), supervision=args.supervision, ablation=args.ablation,
+        annotation=args.annotation, seed=args.seed,
         run_seed=args.run_seed, test_seed=args.test_seed, train_videos=args.videos, test_videos=args.test_videos,
         val_videos=args.val_videos, extra_videos=args.extra_videos, truth_pairs=args.truth_pairs,
         frames=args.frames, epochs=args.epochs, lr=args.lr, difficulty=args.difficulty,

@@ -12,6 +12,7 @@ Ablation = Literal["baseline", "pals", "pam", "ram", "full"]
 Supervision = Literal["full", "weak"]
 ABLATIONS: tuple[str, ...] = ("baseline", "pals", "pam", "ram", "full")
 SUPERVISIONS: tuple[str, ...] = ("full", "weak")
+DATASETS: tuple[str, ...] = ("synth", "ag")
 IMAGE_SIZE = (320, 240)  # (width, height) the exported graph takes
 NUM_CLASSES = 36
 NUM_ATTENTION, NUM_SPATIAL, NUM_CONTACTING = 3, 6, 17
@@ -43,6 +44,8 @@ class TrainConfig:
 
     supervision: Supervision = "full"
     ablation: Ablation = "full"
+    data: str = "synth"  # "synth": SynthRoom rendered in memory; "ag": Action Genome under ``root``
+    root: str = ""  # the Action Genome folder (annotations/ + frames/) when data == "ag"
     seed: int = 0
     train_videos: int = 40
     test_videos: int = 10
@@ -79,6 +82,12 @@ class TrainConfig:
             raise ValueError(f"truth_pairs must be in [0, 1], got {self.truth_pairs}")
         if self.annotation not in ANNOTATIONS:
             raise ValueError(f"annotation must be one of {ANNOTATIONS}, got {self.annotation!r}")
+        if self.data not in DATASETS:
+            raise ValueError(f"data must be one of {DATASETS}, got {self.data!r}")
+        if self.data == "ag" and not self.root:
+            raise ValueError("data 'ag' needs root: the Action Genome folder (annotations/ + frames/)")
+        if self.data == "ag" and self.extra_videos:
+            raise ValueError("extra_videos is SynthRoom's; with data 'ag' raise train_videos instead")
 
     @property
     def uses_ram(self) -> bool:

@@ -221,7 +221,23 @@ def clip_loss(model: PalsRelationModel, out: dict[str, Tensor], p_final: Tensor,
     return losses
 
 
-def prepare(cfg: TrainConfig) -> tuple[list[VideoData], list[VideoData]]:
+def load_action_genome(cfg: TrainConfig) -> tuple[list[VideoData], list[VideoData]]:
+    """AG's train split gives the training videos and, after them, the validation block; its test split the test
+    videos. Each split is read in AG's order, ``frames`` annotated frames a video at most."""
+    from vsgg_training.pals.ag import load_ag_videos
+
+    pool = load_ag_videos(cfg.root, "train", cfg.seed, cfg.train_videos + cfg.val_videos, cfg.frames)
+    if len(pool) <= cfg.train_videos and cfg.val_videos:
+        raise ValueError(f"{cfg.root}: {len(pool)} train-split videos leave none for --val-videos {cfg.val_videos}")
+    test = load_ag_videos(cfg.root, "test", cfg.test_seed + 1, cfg.test_videos, cfg.frames)
+    if not pool or not test:
+        raise ValueError(f"{cfg.root}: Action Genome train split has {len(pool)} videos, test split {len(test)}")
+    return pool[: cfg.train_videos], test + pool[cfg.train_videos :]
+
+
+def load_synthroom(cfg: TrainConfig) -> tuple[list[VideoData], list[VideoData]]:
+    """Training videos (then ``extra_videos`` after the validation block) of the training seed; test videos of
+    the test seed followed by the validation block."""
     n_specs = cfg.train_videos + (cfg.val_videos + cfg.extra_videos if cfg.extra_videos else 0)
     specs = world_specs(n_specs, cfg.frames, cfg.seed, difficulty=cfg.difficulty, annotation=cfg.annotation)
     extra = specs[cfg.train_videos + cfg.val_videos :]  # after the validation block: validation stays the same
@@ -234,6 +250,12 @@ def prepare(cfg: TrainConfig) -> tuple[list[VideoData], list[VideoData]]:
         specs = world_specs(cfg.train_videos + cfg.val_videos, cfg.frames, cfg.seed, difficulty=cfg.difficulty,
                             annotation=cfg.annotation)  # fmt: skip
         test = test + load_videos(specs[cfg.train_videos :], cfg.seed + 2)
+    return train, test
+
+
+def prepare(cfg: TrainConfig) -> tuple[list[VideoData], list[VideoData]]:
+    """Training videos with their targets, and the test videos followed by the validation ones."""
+    train, test = load_action_genome(cfg) if cfg.data == "ag" else load_synthroom(cfg)
     grounding = GeometricGrounding() if cfg.uses_ram else None
     for v in tqdm(train, desc="targets", unit="video", leave=False):
         if cfg.supervision == "full":
@@ -299,7 +321,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, backbone: Path | No
             opt.step()
             for k, v in losses.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach())
-            bar.set_postfix(loss=f"{float(losses['total']):.3f}")
+            bar.set_postfix(loss=f"{float(losses['total'].detach()):.3f}")
         sched.step()
         record = {"epoch": epoch + 1, **{f"loss_{k}": v / len(train_videos) for k, v in sums.items()},
                   "seconds": round(time.monotonic() - started, 1)}  # fmt: skip
