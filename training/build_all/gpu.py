@@ -4,8 +4,9 @@ What runs today (docs/build_all.md has the per-head table): the dataset is read 
 readers (``vsgg_ros.eval.readers``) as a prepare step, SceneGraphVLM's SFT + GRPO (TRL, bf16) is launched
 under ``torchrun`` on every visible GPU for the datasets its trainer reads, and a TensorRT engine is built
 and parity-checked for every committed head folder with :class:`HeadRuntime` on the ``trt`` backend. The
-PALS, VOST, SAGE and detector training loops read SynthRoom only and run on the CPU, so they are not in
-these presets until their loops take a dataset and a device.
+VOST, SAGE and detector training loops read SynthRoom only; PALS reads Action Genome (``--data ag``) but
+holds every clip in memory and runs on the CPU. None is in these presets until its loop takes a device and
+streams its data.
 """
 
 from __future__ import annotations
