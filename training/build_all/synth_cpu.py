@@ -247,12 +247,12 @@ def _vlm() -> list[Step]:
 
 
 def _traser(models: Path) -> list[Step]:
-    """The card's full-model run, without its wall-clock cap (``--max-minutes``), so the result is the same run.
+    """The card's full-model run (with the auxiliary object-name term).
 
     Its evaluation is the held-out decode ``train`` runs itself (the card's "full, torch, 768 tokens" row).
     """
     argv = ["--data", "synth", "--videos", "100", "--frames", "160", "--epochs", "14", "--seed", "0"]
-    argv += ["--lr-scale", "50", "--eval-windows", "60"]
+    argv += ["--lr-scale", "50", "--eval-windows", "60", "--name-weight", "1.0"]
     code = ("vsgg_training.traser", "vsgg_ros.heads", "vsgg_ros.vlm", "vsgg_ros.eval", *SYNTH)
     decoded = {"file": "train.json", "scale": 100.0}
     metrics = {
