@@ -43,7 +43,7 @@ _DET = "COCO-style 101-point AP@0.5 (vsgg_ros.detection.metrics), score >= 0.01,
 
 CARDS: dict[str, CardFacts] = {
     "pals-synth": CardFacts(
-        data="SynthRoom world seed 0, 200 training videos (0-39, 50-209) x 30 frames, 320x240, difficulty 0.5, "
+        data="SynthRoom world seed 0, 400 training videos (0-39, 50-409) x 30 frames, 320x240, difficulty 0.5, "
         "annotation involved (AG-like); full supervision, detector sim",
         metrics=(
             Metric("PREDCLS with-constraint R@20", _AG_PALS, r"\| PREDCLS \| with \| [0-9.]+ \| " + _NUM),

@@ -147,10 +147,11 @@ def _pals(models: Path) -> list[Step]:
         supervision="full",
         ablation="full",
         annotation="involved",
-        epochs=6,
+        epochs=14,
         truth_pairs=0.5,
         val_videos=10,
-        extra_videos=160,
+        extra_videos=360,
+        group_weights=(1.5, 1.0, 2.0),
         backbone_relation=3.0,
     ).to_dict()
     return [

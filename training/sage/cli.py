@@ -19,6 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--videos", type=int, default=TrainConfig.train_videos)
     t.add_argument("--frames", type=int, default=TrainConfig.frames)
+    t.add_argument("--test-videos", type=int, default=TrainConfig.test_videos)
+    t.add_argument("--val-videos", type=int, default=TrainConfig.val_videos)
     t.add_argument("--epochs", type=int, default=TrainConfig.stage1_epochs, help="stage-1 epochs")
     t.add_argument("--prompt-epochs", type=int, default=TrainConfig.stage2_epochs, help="stage-2 epochs")
     t.add_argument("--encoder", default=TrainConfig.encoder, choices=["minilm", "hash"])
@@ -36,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
 
         base = TrainConfig()
         cfg = dataclasses.replace(
-            base, seed=args.seed, train_videos=args.videos, frames=args.frames, stage1_epochs=args.epochs,
+            base, seed=args.seed, train_videos=args.videos, frames=args.frames,
+            test_videos=args.test_videos, val_videos=args.val_videos, stage1_epochs=args.epochs,
             stage2_epochs=args.prompt_epochs, encoder=args.encoder,
             model=dataclasses.replace(base.model, use_teacher=not args.no_teacher),
         )  # fmt: skip
