@@ -87,6 +87,27 @@ def test_frame_forward_runs_with_no_valid_cue() -> None:
     assert all(torch.isfinite(v).all() for v in out.values())
 
 
+def test_cue_anchors_start_cued_queries_from_the_cue_boxes() -> None:
+    torch.manual_seed(0)
+    boxes = torch.tensor([[[0.1, 0.2, 0.3, 0.6, 0.5, 0.5, 0.9, 0.7], [0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0]]])
+    valid = torch.tensor([[1.0, 0.0]])  # cue 0 valid, cue 1 padding; query 2 has no cue at all
+    plain = small()
+    sub, obj = plain.references(boxes, valid)
+    assert torch.equal(sub[0], plain.sub_ref) and torch.equal(obj[0], plain.obj_ref)  # off: the learned boxes
+    model = small(cue_anchors=True)
+    sub, obj = model.references(boxes, valid)
+    # query 0: logit of the cue's (cx, cy, w, h): subject (0.2, 0.4, 0.2, 0.4), object (0.7, 0.6, 0.4, 0.2)
+    assert torch.sigmoid(sub[0, 0]).tolist() == pytest.approx([0.2, 0.4, 0.2, 0.4], abs=1e-6)
+    assert torch.sigmoid(obj[0, 0]).tolist() == pytest.approx([0.7, 0.6, 0.4, 0.2], abs=1e-6)
+    assert torch.equal(sub[0, 1:], model.sub_ref[1:]) and torch.equal(obj[0, 1:], model.obj_ref[1:])
+    # with a zero box head the decoded box is the reference itself
+    for head in (model.sub_box, model.obj_box):
+        torch.nn.init.zeros_(head[-1].weight)
+        torch.nn.init.zeros_(head[-1].bias)
+    out = model.heads(torch.randn(1, 3, 8), (sub, obj))
+    assert out["sub_boxes"][0, 0].tolist() == pytest.approx([0.2, 0.4, 0.2, 0.4], abs=1e-6)
+
+
 def test_hashed_text_encoder_is_a_fixed_word_table() -> None:
     a, b = HashedTextEncoder(16), HashedTextEncoder(16)
     multi = a.encode(["cup/glass/bottle"])[0]

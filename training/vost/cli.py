@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--grad-clip", type=float, default=TrainConfig.grad_clip)
     t.add_argument("--no-cue-clips", type=float, default=TrainConfig.no_cue_clips, help="share of cue-free clips")
     t.add_argument("--cue-drop", type=float, default=TrainConfig.cue_drop, help="extra per-cue drop probability")
+    t.add_argument("--cue-anchors", action="store_true",
+                   help="cued queries start from their cue's boxes (not in the paper)")  # fmt: skip
     t.add_argument("--ablation", choices=ABLATIONS, default="full")
     t.add_argument("--size", choices=SIZES, default="tiny")
     t.add_argument("--threads", type=int, default=1)
@@ -50,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             TrainConfig(), ablation=args.ablation, size=args.size, seed=args.seed, train_videos=args.videos,
             test_videos=args.test_videos, frames=args.frames, epochs=args.epochs, batch=args.batch, lr=args.lr,
             lr_drop=args.lr_drop, grad_clip=args.grad_clip, no_cue_clips=args.no_cue_clips, cue_drop=args.cue_drop,
+            cue_anchors=args.cue_anchors,
         )  # fmt: skip
         result = train(cfg, args.out, resume=args.resume, threads=args.threads)
         print(json.dumps(result["metrics"], indent=2))

@@ -37,6 +37,7 @@ class ModelConfig:
     backbone_norm: bool = True  # BatchNorm after each backbone convolution
     stride: int = 16  # backbone output stride, 8 or 16
     ref_boxes: bool = True  # boxes as offsets (logit space) from learned per-query reference boxes
+    cue_anchors: bool = False  # cued queries start from their cue's boxes (reference boxes, position); not in the paper
 
     def __post_init__(self) -> None:
         if self.d_model % self.heads:
@@ -117,6 +118,7 @@ class TrainConfig:
     lr_drop: int = 2  # epoch after which the learning rate is divided by 10; 0 = constant
     no_cue_clips: float = 0.3  # training only: share of clips shown with no cues at all
     cue_drop: float = 0.1  # training only: extra chance that a cue is removed (on top of noise.missing)
+    cue_anchors: bool = False  # ModelConfig.cue_anchors for the trained model
     noise: NoiseConfig = field(default_factory=NoiseConfig)
     loss: LossConfig = field(default_factory=LossConfig)
 
@@ -132,7 +134,7 @@ class TrainConfig:
             raise ValueError(f"grad_clip must be > 0 and lr_drop >= 0, got {self.grad_clip}, {self.lr_drop}")
 
     def model(self) -> ModelConfig:
-        return for_ablation(self.ablation, sized(self.size))
+        return for_ablation(self.ablation, sized(self.size, cue_anchors=self.cue_anchors))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -169,6 +169,7 @@ class VostSGG(nn.Module):
         self.sub_ref = nn.Parameter(torch.logit(ref))
         self.obj_ref = nn.Parameter(torch.logit(ref.roll(1, 0)))
         self.ref_scale = 1.0 if cfg.ref_boxes else 0.0  # 0: plain DETR boxes, sigmoid(MLP)
+        self.anchor_pos = mlp(8, d, d) if cfg.cue_anchors else None
         self.attention = nn.Linear(d, NUM_ATTENTION)
         self.spatial_cls = nn.Linear(d, NUM_SPATIAL)
         self.contacting = nn.Linear(d, NUM_CONTACTING)
@@ -215,6 +216,28 @@ class VostSGG(nn.Module):
             tokens = layer(tokens, pos, bias)
         return tokens, bias
 
+    def references(self, boxes: Tensor, valid: Tensor) -> tuple[Tensor, Tensor]:
+        """Subject and object reference boxes (logit cxcywh) per query, [B, N, 4] each.
+
+        Learned per query; with ``cue_anchors`` a cued query starts from its cue's boxes instead (the VLM's
+        boxes, as two-stage DETRs start queries from proposals), so the query that carries "person, cup"
+        also looks where the VLM saw them. Queries without a valid cue keep their learned boxes.
+        """
+        b, n = boxes.shape[0], self.cfg.queries
+        sub, obj = self.sub_ref.expand(b, n, 4), self.obj_ref.expand(b, n, 4)
+        if not self.cfg.cue_anchors:
+            return sub, obj
+        cued = assign_to_queries(valid.unsqueeze(-1), n)  # [B, N, 1]: 1 where a valid cue fills the query
+
+        def logit_cxcywh(xyxy: Tensor) -> Tensor:
+            cx, cy = (xyxy[..., 0] + xyxy[..., 2]) / 2, (xyxy[..., 1] + xyxy[..., 3]) / 2
+            w, h = xyxy[..., 2] - xyxy[..., 0], xyxy[..., 3] - xyxy[..., 1]
+            return torch.logit(torch.stack([cx, cy, w, h], -1).clamp(1e-3, 1 - 1e-3))
+
+        cue_sub = assign_to_queries(logit_cxcywh(boxes[..., :4]), n)
+        cue_obj = assign_to_queries(logit_cxcywh(boxes[..., 4:]), n)
+        return cued * cue_sub + (1 - cued) * sub, cued * cue_obj + (1 - cued) * obj
+
     def frame_layers(self, image: Tensor, text: Tensor, visual: Tensor, boxes: Tensor, valid: Tensor) -> list[Tensor]:
         """Q_tri after every decoder depth, [B, N, 2d] each; the last is the frame's output (Eq. 5).
 
@@ -224,6 +247,8 @@ class VostSGG(nn.Module):
         mem, mem_pos = self.encode_image(image)
         so_content, p_content = self.content_queries(text, valid)
         pos = self.query_pos.unsqueeze(0).expand(image.shape[0], -1, -1)
+        if self.anchor_pos is not None:  # cued queries' positions also encode the cue's boxes
+            pos = pos + assign_to_queries(self.anchor_pos(boxes) * valid.unsqueeze(-1), self.cfg.queries)
         so_outs, so = [], so_content
         for layer in self.so_decoder:
             so = layer(so, pos, mem, mem_pos)
@@ -260,14 +285,16 @@ class VostSGG(nn.Module):
             out = layer(out, pos, mem, mem_pos, bias)
         return out
 
-    def heads(self, tri: Tensor) -> dict[str, Tensor]:
+    def heads(self, tri: Tensor, refs: tuple[Tensor, Tensor] | None = None) -> dict[str, Tensor]:
+        """Class, box and predicate outputs; ``refs`` from :meth:`references` (None: the learned boxes)."""
         d = self.cfg.d_model
         so, p = tri[..., :d], tri[..., d:]
+        sub_ref, obj_ref = (self.sub_ref, self.obj_ref) if refs is None else refs
         return {
             "sub_logits": self.sub_cls(so),
             "obj_logits": self.obj_cls(so),
-            "sub_boxes": (self.sub_box(so) + self.sub_ref * self.ref_scale).sigmoid(),  # normalised cx, cy, w, h
-            "obj_boxes": (self.obj_box(so) + self.obj_ref * self.ref_scale).sigmoid(),
+            "sub_boxes": (self.sub_box(so) + sub_ref * self.ref_scale).sigmoid(),  # normalised cx, cy, w, h
+            "obj_boxes": (self.obj_box(so) + obj_ref * self.ref_scale).sigmoid(),
             "pred_logits": torch.cat([self.attention(p), self.spatial_cls(p), self.contacting(p)], -1),
         }
 
@@ -290,7 +317,8 @@ class VostStreamingGraph(nn.Module):
     ) -> tuple[Tensor, ...]:  # fmt: skip
         m = self.model
         tri = m.frame_forward(image, cue_text[None], cue_visual[None], cue_boxes[None], cue_valid[None])
-        out = m.heads(m.aggregate(tri, ref_tri[None], ref_valid[None]))
+        refs = m.references(cue_boxes[None], cue_valid[None])
+        out = m.heads(m.aggregate(tri, ref_tri[None], ref_valid[None]), refs)
         return (
             torch.softmax(out["sub_logits"][0], -1),
             torch.softmax(out["obj_logits"][0], -1),

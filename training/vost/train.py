@@ -88,8 +88,9 @@ def forward_batch(model: VostSGG, batch: dict[str, Any], aux: bool = False) -> l
     tri = layers[-1]
     b, length = batch["valid"].shape
     ref_tri, ref_valid = reference_stack(tri.reshape(b, length, *tri.shape[1:]), batch["valid"], model.cfg.ref_frames)
-    final = model.heads(model.aggregate(tri, ref_tri, ref_valid))
-    return [*(model.heads(t) for t in layers[:-1] if aux), final]
+    refs = model.references(c["boxes"], c["valid"])
+    final = model.heads(model.aggregate(tri, ref_tri, ref_valid), refs)
+    return [*(model.heads(t, refs) for t in layers[:-1] if aux), final]
 
 
 def train(cfg: TrainConfig, out: Path, resume: bool = False, log: Any = print, threads: int = 1) -> dict[str, Any]:
