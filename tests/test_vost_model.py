@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from vsgg_training.vost.config import LossConfig, tiny  # noqa: E402
+from vsgg_training.vost.config import LossConfig, for_ablation, tiny  # noqa: E402
 from vsgg_training.vost.losses import FrameTargets, hungarian  # noqa: E402
 from vsgg_training.vost.model import VostSGG, spatial_features  # noqa: E402
 
@@ -106,6 +106,9 @@ def test_cue_anchors_start_cued_queries_from_the_cue_boxes() -> None:
         torch.nn.init.zeros_(head[-1].bias)
     out = model.heads(torch.randn(1, 3, 8), (sub, obj))
     assert out["sub_boxes"][0, 0].tolist() == pytest.approx([0.2, 0.4, 0.2, 0.4], abs=1e-6)
+    # the instance-agnostic ablation row knows nothing of the cues, anchors included
+    rows = [for_ablation(a, tiny(cue_anchors=True)) for a in ("iaqi", "dsqi", "full")]
+    assert [row.cue_anchors for row in rows] == [False, True, True]
 
 
 def test_hashed_text_encoder_is_a_fixed_word_table() -> None:

@@ -72,7 +72,9 @@ def for_ablation(ablation: str, base: ModelConfig) -> ModelConfig:
     """Paper Table 3 rows: IAQI (OED: zero content queries), DSQI, DSQI + MMFB (full VOST-SGG)."""
     if ablation not in ABLATIONS:
         raise ValueError(f"ablation must be one of {ABLATIONS}, got {ablation!r}")
-    return dataclasses.replace(base, use_dsqi=ablation != "iaqi", use_mmfb=ablation == "full")
+    aware = ablation != "iaqi"  # IAQI queries know nothing of the cues: no content and no cue anchors
+    anchors = base.cue_anchors and aware
+    return dataclasses.replace(base, use_dsqi=aware, use_mmfb=ablation == "full", cue_anchors=anchors)
 
 
 @dataclass(frozen=True)
