@@ -162,7 +162,7 @@ def _pals(models: Path) -> list[Step]:
 
 
 def _vost(models: Path) -> list[Step]:
-    train = {"ablation": "full", "size": "tiny", "seed": 0, "epochs": 6, "lr_drop": 5}
+    train = {"ablation": "full", "size": "tiny", "seed": 0, "epochs": 6, "lr_drop": 5, "cue_anchors": True}
     noisy = {"file": "metrics.json", "scale": 100.0}
     metrics = {
         "SGDET with-constraint R@20": {**noisy, "path": ["metrics", "sgdet/with/cues=noisy", "R@K", "20"]},
