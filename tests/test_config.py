@@ -51,7 +51,7 @@ def test_bad_set_syntax() -> None:
 def test_every_scalar_field_is_a_flag_and_parses() -> None:
     parser = build_parser()
     names = {name for name, _, _ in flag_specs()}
-    assert names == {"source", "topic", "gt_topic", "source_id", "head", "head_model", "tracker", "detector",
+    assert names == {"source", "topic", "gt_topic", "source_id", "head", "head_model", "cues", "tracker", "detector",
                      "detector_model", "device", "zmq", "zmq_latest_only", "out", "out_images", "jsonl", "render",
                      "max_frames", "realtime", "speed"}
     args = parser.parse_args(["run", "--source", "x.mp4", "--max-frames", "3", "--realtime", "--speed", "2"])

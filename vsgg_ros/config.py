@@ -60,6 +60,9 @@ class RunConfig:
     head_model: str | None = _opt(
         None, "head model: a name in models/manifest.yaml (verified), or a folder (default: models/<head>-synth)"
     )
+    cues: str | None = _opt(
+        None, "VOST cues: scene graphs of an earlier VLM pass over the same source (JSONL or bag; default: none)"
+    )
     tracker: str = _opt("gt", "tracker: gt (annotated tracks), association, sam2, or vlm (the VLM's own objects)")
     detector: str = _opt("none", "detections for the tracker: none, gt (annotated boxes), or onnx")
     detector_model: str | None = _opt(

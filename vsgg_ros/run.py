@@ -6,7 +6,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vsgg_ros.assembler import RelationPolicy
 from vsgg_ros.config import ConfigError, RunConfig
@@ -16,6 +16,9 @@ from vsgg_ros.interfaces import Detector, Predictor, Sink, Source, Tracker
 from vsgg_ros.io.files import VIDEO_SUFFIXES, ImageDirSource, VideoFileSource
 from vsgg_ros.io.pacing import paced
 from vsgg_ros.pipeline import EngineConfig, Pipeline
+
+if TYPE_CHECKING:
+    from vsgg_ros.heads.vost_cues import CueProvider
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +130,17 @@ def _tracker(config: RunConfig) -> Tracker:
     return GroundTruthTracker()
 
 
+def _vlm_cues(path: str) -> CueProvider:
+    """VOST cues from the graphs an earlier VLM pass wrote (``vsgg run --head vlm --jsonl …``)."""
+    from vsgg_ros.eval.readers import read_graphs
+    from vsgg_ros.heads.vost_cues import cached_cues
+
+    stream = read_graphs(path, None)
+    if not stream.graphs:
+        raise ValueError(f"--cues {path}: no scene graphs could be read ({stream.invalid} invalid entries)")
+    return cached_cues(stream.graphs)
+
+
 def _predictor(config: RunConfig, backend: str) -> Predictor | None:
     if config.head == "pals":
         from vsgg_ros.heads.pals import PalsPredictor
@@ -135,7 +149,8 @@ def _predictor(config: RunConfig, backend: str) -> Predictor | None:
     if config.head == "vost":
         from vsgg_ros.heads.vost import VostPredictor
 
-        return VostPredictor(_model_folder(config, "head_model", "vost", "vost-synth"), backend=backend)
+        folder = _model_folder(config, "head_model", "vost", "vost-synth")
+        return VostPredictor(folder, backend=backend, cues=_vlm_cues(config.cues) if config.cues else None)
     if config.head == "sage":
         from vsgg_ros.heads.sage import SagePredictor
 

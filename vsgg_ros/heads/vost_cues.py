@@ -53,6 +53,11 @@ class CachedCues:
         return list(self.table.get((frame.source_id, frame.index), ()))
 
 
+def cached_cues(graphs: Iterable[SceneGraph]) -> CachedCues:
+    """Cues from an earlier VLM pass: each graph's relations folded into cues, keyed by its source and frame."""
+    return CachedCues({(g.source_id, g.frame_index): graph_to_cues(g) for g in graphs})
+
+
 class LatestGraphCues:
     """Streaming mode: the newest graph a VLM has published, however old, turned into cues.
 
