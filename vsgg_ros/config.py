@@ -61,7 +61,9 @@ class RunConfig:
         None, "head model: a name in models/manifest.yaml (verified), or a folder (default: models/<head>-synth)"
     )
     cues: str | None = _opt(
-        None, "VOST cues: scene graphs of an earlier VLM pass over the same source (JSONL or bag; default: none)"
+        None,
+        "VOST cues: 'vlm' (the SceneGraphVLM backend of the vlm section, live at its own rate) or the scene "
+        "graphs of an earlier VLM pass over the same source (JSONL or bag); default: none",
     )
     tracker: str = _opt("gt", "tracker: gt (annotated tracks), association, sam2, or vlm (the VLM's own objects)")
     detector: str = _opt("none", "detections for the tracker: none, gt (annotated boxes), or onnx")

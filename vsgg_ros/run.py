@@ -150,6 +150,11 @@ def _predictor(config: RunConfig, backend: str) -> Predictor | None:
         from vsgg_ros.heads.vost import VostPredictor
 
         folder = _model_folder(config, "head_model", "vost", "vost-synth")
+        if config.cues == "vlm":  # the SceneGraphVLM backend live, at its own rate (heads/vlm_cue_feed.py)
+            from vsgg_ros.heads.vlm_cue_feed import VlmCuedPredictor, VlmCueFeed
+
+            feed = VlmCueFeed(_vlm_predictor(config.vlm))
+            return VlmCuedPredictor(VostPredictor(folder, backend=backend, cues=feed.provider), feed)
         return VostPredictor(folder, backend=backend, cues=_vlm_cues(config.cues) if config.cues else None)
     if config.head == "sage":
         from vsgg_ros.heads.sage import SagePredictor
@@ -249,6 +254,8 @@ def run(config: RunConfig, progress: bool = True) -> dict[str, object]:
         source = _Paced(source, config.speed)
     with contextlib.ExitStack() as stack:
         stack.callback(source.close)
+        if callable(close := getattr(predictor, "close", None)):  # e.g. the live VLM cue feed's thread
+            stack.callback(close)
         sinks = open_sinks(config, stack)
         pipeline = Pipeline(source, tracker, predictor, sinks, engine_config(config), detector)
         bar = _progress_bar(config, progress)
