@@ -44,6 +44,8 @@ def test_vost_with_an_earlier_vlm_pass_as_cues_beats_no_cues(tmp_path: Path) -> 
     empty.write_text("")
     with pytest.raises(ValueError, match=r"--cues .*no scene graphs"):
         run(RunConfig(source=str(bag), head="vost", tracker="gt", cues=str(empty)), progress=False)
+    with pytest.raises(ValueError, match="only the vost head reads cues"):
+        run(RunConfig(source=str(bag), head="pals", tracker="gt", cues=str(vlm)), progress=False)
 
 
 class _SlowVlm:

@@ -142,6 +142,8 @@ def _vlm_cues(path: str) -> CueProvider:
 
 
 def _predictor(config: RunConfig, backend: str) -> Predictor | None:
+    if config.cues and config.head != "vost":
+        raise ConfigError(f"cues: only the vost head reads cues, the head is {config.head!r}")
     if config.head == "pals":
         from vsgg_ros.heads.pals import PalsPredictor
 
