@@ -124,6 +124,14 @@ PERCEPTION_PARAMS: tuple[ParamSpec, ...] = (
         "head_model",
     ),
     ParamSpec(
+        "cues",
+        "",
+        "VOST cues, as `vsgg run --cues`: vlm (the vlm section's SceneGraphVLM backend, live) or a file of an "
+        "earlier VLM pass's graphs (empty: none).",
+        None,
+        "cues",
+    ),
+    ParamSpec(
         "predictor_mode",
         "auto",
         "auto (async when realtime), sync (every frame, deterministic) or async (own thread, newest frame).",
