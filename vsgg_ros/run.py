@@ -130,8 +130,8 @@ def _tracker(config: RunConfig) -> Tracker:
     return GroundTruthTracker()
 
 
-def _vlm_cues(path: str) -> CueProvider:
-    """VOST cues from the graphs an earlier VLM pass wrote (``vsgg run --head vlm --jsonl …``)."""
+def _cached_cues(path: str) -> CueProvider:
+    """VOST cues from the graphs an earlier VLM pass wrote (``vsgg run --head vlm --jsonl …``), read once."""
     from vsgg_ros.eval.readers import read_graphs
     from vsgg_ros.heads.vost_cues import cached_cues
 
@@ -157,7 +157,7 @@ def _predictor(config: RunConfig, backend: str) -> Predictor | None:
 
             feed = VlmCueFeed(_vlm_predictor(config.vlm))
             return VlmCuedPredictor(VostPredictor(folder, backend=backend, cues=feed.provider), feed)
-        return VostPredictor(folder, backend=backend, cues=_vlm_cues(config.cues) if config.cues else None)
+        return VostPredictor(folder, backend=backend, cues=_cached_cues(config.cues) if config.cues else None)
     if config.head == "sage":
         from vsgg_ros.heads.sage import SagePredictor
 

@@ -28,6 +28,7 @@ from vsgg_training.pals.detsim import SimulatedDetector
 
 from vsgg_ros.eval.readers.action_genome import read_action_genome
 from vsgg_ros.graph import Frame, SceneGraph
+from vsgg_ros.vlm.assembly import scale_box
 
 
 def frame_path(root: Path, video_id: str, graph: SceneGraph, fps: float) -> Path:
@@ -45,9 +46,7 @@ def read_frame(path: Path) -> np.ndarray:
 
 def scaled(graph: SceneGraph, sx: float, sy: float) -> SceneGraph:
     """The graph with every object box scaled by (``sx``, ``sy``); relations and ids unchanged."""
-    objects = [
-        dataclasses.replace(o, box=(o.box[0] * sx, o.box[1] * sy, o.box[2] * sx, o.box[3] * sy)) for o in graph.objects
-    ]
+    objects = [dataclasses.replace(o, box=scale_box(o.box, sx, sy)) for o in graph.objects]
     return dataclasses.replace(graph, objects=objects)
 
 

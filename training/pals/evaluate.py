@@ -40,7 +40,7 @@ def predict_video(
     keep = [f for f, p in enumerate(pairs) if len(p)]
     dists: dict[tuple[str, int], dict[tuple[int, int], np.ndarray]] = {}
     if keep:
-        frames = images[keep] if images is not None and len(images) else None
+        frames = images[keep] if model.cfg.head_crop > 0 and images is not None and len(images) else None
         out, _, offsets = forward_clip(model, feats[keep], [objects[f] for f in keep], [pairs[f] for f in keep], frames)
         scores, _ = pair_scores(out, model.cfg.use_pals)
         for n, f in enumerate(keep):

@@ -358,7 +358,7 @@ def _forward_video(
 ) -> tuple[dict[str, Tensor], Tensor, np.ndarray]:
     """Frames without pairs are skipped: they give the temporal window nothing to attend to."""
     keep = [f for f, t in enumerate(video.targets) if len(t.pairs)]
-    images = video.images[keep] if len(video.images) else None
+    images = video.images[keep] if model.cfg.head_crop > 0 and len(video.images) else None  # only the crop reads them
     return forward_clip(
         model, feats[keep], [video.detections[f] for f in keep], [video.targets[f].pairs for f in keep], images
     )
